@@ -1,0 +1,56 @@
+# Ladder CRM — the two commands a newcomer needs: `make demo` and `make test`.
+# Each target creates .venv and installs the project when missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# Service URLs used by `make test` when the services answer on this machine
+# (PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379); otherwise the embedded
+# SQLite default is used and service tests skip (or fail with REQUIRE_SERVICES=1).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/ladder
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test install serve lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	$(BIN)/python manage.py demo
+	@echo "Serving Ladder CRM on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+
+serve: $(STAMP)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	@set -e; \
+	if [ -z "$$DATABASE_URL" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	  export DATABASE_URL="$(PG_URL)"; fi; \
+	if [ -z "$$TEST_REDIS_URL" ] && (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then \
+	  export TEST_REDIS_URL="$(REDIS_URL)"; fi; \
+	echo "database: $${DATABASE_URL:-embedded SQLite}; redis: $${TEST_REDIS_URL:-none}"; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_rules.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache

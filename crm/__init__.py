@@ -1,0 +1,5 @@
+"""Ladder CRM project package and core domain app."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

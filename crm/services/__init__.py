@@ -1,0 +1,1 @@
+"""Writes with meaning for the core domain; the only place that changes state."""

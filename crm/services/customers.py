@@ -1,0 +1,135 @@
+"""Customer and consent writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Channel, ChannelConsent, ConsentEvent, Customer
+from crm.validators import (
+    normalize_email,
+    normalize_phone,
+    validate_birth_date,
+    validate_coordinates,
+)
+
+MARKETING_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE)
+
+
+def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise contact fields and validate the rest; raises ValidationError.
+
+    Only keys present in ``fields`` are touched, so partial updates work.
+    """
+    cleaned = dict(fields)
+    errors: dict[str, list[str]] = {}
+    for key, normaliser in (("email", normalize_email), ("phone", normalize_phone)):
+        if key in cleaned:
+            try:
+                cleaned[key] = normaliser(cleaned[key] or "")
+            except ValidationError as exc:
+                errors[key] = exc.messages
+    if "birth_date" in cleaned:
+        try:
+            validate_birth_date(cleaned["birth_date"])
+        except ValidationError as exc:
+            errors["birth_date"] = exc.messages
+    if "latitude" in cleaned or "longitude" in cleaned:
+        try:
+            validate_coordinates(cleaned.get("latitude"), cleaned.get("longitude"))
+        except ValidationError as exc:
+            errors["latitude"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def create_customer(
+    *, actor: AbstractBaseUser | None = None, **fields: Any
+) -> Customer:
+    """Create a prospect (or customer) after normalising contact fields."""
+    cleaned = clean_customer_fields(fields)
+    cleaned.setdefault("acquisition_source", "manual" if actor else "")
+    customer = Customer(**cleaned)
+    customer.full_clean(validate_unique=True, validate_constraints=True)
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, **fields: Any) -> Customer:
+    """Update the given fields of a customer after normalising them."""
+    cleaned = clean_customer_fields(fields)
+    for key, value in cleaned.items():
+        setattr(customer, key, value)
+    customer.full_clean(validate_unique=True, validate_constraints=True)
+    customer.save()
+    return customer
+
+
+def mark_first_purchase(*, customer: Customer, placed_at: dt.datetime) -> None:
+    """A prospect's first order makes them a customer; earlier dates win."""
+    if customer.status == Customer.Status.CUSTOMER and (
+        customer.became_customer_at is not None
+        and customer.became_customer_at <= placed_at
+    ):
+        return
+    customer.status = Customer.Status.CUSTOMER
+    if customer.became_customer_at is None or placed_at < customer.became_customer_at:
+        customer.became_customer_at = placed_at
+    customer.save(update_fields=["status", "became_customer_at", "updated_at"])
+
+
+@transaction.atomic
+def set_consent(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    source: str,
+    actor: AbstractBaseUser | None = None,
+    legal_basis: str = ChannelConsent.LegalBasis.CONSENT,
+    wording_version: str = "",
+    when: dt.datetime | None = None,
+) -> ChannelConsent:
+    """Grant or withdraw consent on one channel, appending the evidence.
+
+    Idempotent: repeating the current state writes no new event. The row is
+    locked so two concurrent changes serialise and the last one wins.
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel “{channel}”."})
+    if not source:
+        raise ValidationError({"source": "Say where the consent was collected."})
+    when = when or timezone.now()
+    consent = (
+        ChannelConsent.objects.select_for_update()
+        .filter(customer=customer, channel=channel)
+        .first()
+    )
+    if consent is not None and consent.granted == granted:
+        return consent
+    if consent is None:
+        consent = ChannelConsent(customer=customer, channel=channel)
+    consent.granted = granted
+    consent.legal_basis = legal_basis
+    consent.source = source
+    consent.changed_at = when
+    consent.save()
+    ConsentEvent.objects.create(
+        customer=customer,
+        channel=channel,
+        action=ConsentEvent.Action.GRANTED if granted else ConsentEvent.Action.WITHDRAWN,
+        legal_basis=legal_basis,
+        source=source,
+        wording_version=wording_version,
+        actor=actor,
+        occurred_at=when,
+    )
+    return consent

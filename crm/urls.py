@@ -1,0 +1,26 @@
+"""Root URL configuration: pages, the admin, the REST API and its schema."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from crm import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("crm/", include("crm.web_urls")),
+    path(
+        "accounts/login/",
+        views.LoginView.as_view(),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/", include("crm.api.urls")),
+]
+
+handler500 = "crm.views.server_error"
