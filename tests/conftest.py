@@ -120,3 +120,118 @@ def api_client_for():
         return client
 
     return make
+
+
+def _port_open(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis database reserved for tests (TEST_REDIS_URL), emptied first."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        skip_or_fail("TEST_REDIS_URL is not set: no Redis for service tests")
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.exceptions.ConnectionError:
+        skip_or_fail(f"Redis at {url} does not answer")
+    return url
+
+
+@pytest.fixture
+def postgres_db(transactional_db):
+    """The PostgreSQL test database's settings; skip (or fail) on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("this test needs PostgreSQL (set DATABASE_URL)")
+    return connection.settings_dict
+
+
+@pytest.fixture
+def celery_worker_process(postgres_db, redis_url, tmp_path):
+    """A real ``celery worker`` subprocess on Redis, reading the test database.
+
+    The worker runs in its own process group so a fault test can kill it; the
+    test process publishes to the same Redis. Yields the Popen object, whose
+    ``log_path`` attribute holds the worker's log.
+    """
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from crm.celery import app
+
+    db = postgres_db
+    database_url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+    }
+    log_path = tmp_path / "worker.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed in teardown
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "crm", "worker",
+            "-Q", "default,import,send", "-c", "1", "-P", "prefork",
+            "-l", "info", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "-n", f"test-{os.getpid()}@%h",
+        ],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker.log_path = log_path
+
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.conf.broker_url = redis_url
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield worker
+    finally:
+        try:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(worker.pid, signal.SIGKILL)
+        log.close()
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.conf.broker_url, app.conf.task_always_eager = previous
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = ""):
+    """Poll until ``predicate()`` is truthy; fail the test after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(message or "condition not met in time")

@@ -28,6 +28,9 @@ def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """
     cleaned = dict(fields)
     errors: dict[str, list[str]] = {}
+    for key, value in cleaned.items():
+        if isinstance(value, str) and "\x00" in value:
+            errors[key] = ["Text must not contain NUL characters."]
     for key, normaliser in (("email", normalize_email), ("phone", normalize_phone)):
         if key in cleaned:
             try:
