@@ -30,14 +30,15 @@ def walk(patterns, prefix="", namespace=""):
             yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
         elif isinstance(pattern, URLPattern):
             route = prefix + str(pattern.pattern)
+            if "format>" in route:
+                continue  # the same view as the suffix-less route
             yield f"{namespace}{pattern.name}", concrete_path(route)
 
 
 def concrete_path(route: str) -> str:
-    route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\.", ".")
-    route = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) != "str" else "x", route)
-    route = re.sub(r"\(\?P<format>[^)]*\)", "json", route)
+    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".")
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    route = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) != "str" else "x", route)
     route = route.replace("/?", "/").replace("(?:", "").replace(")?", "")
     return "/" + route
 
