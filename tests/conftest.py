@@ -60,6 +60,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.2 s a user; tests create hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_runs_inline():
     """Tasks run in-process unless a test starts a real worker.
 
@@ -68,10 +74,11 @@ def _celery_runs_inline():
     """
     from crm.celery import app
 
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    # With the Django namespace, Celery reads the CELERY_-prefixed keys first.
+    previous = app.conf.CELERY_TASK_ALWAYS_EAGER
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    app.conf.task_always_eager = previous
+    app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 @pytest.fixture
@@ -159,7 +166,31 @@ def postgres_db(transactional_db):
 
 
 @pytest.fixture
-def celery_worker_process(postgres_db, redis_url, tmp_path):
+def celery_broker(redis_url, _celery_runs_inline):
+    """Point this process's Celery app at the test Redis, tasks really queued."""
+    from crm.celery import app
+
+    previous = (app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER)
+
+    def reset_pool():
+        # Connections and producers are cached per broker URL, in the app and
+        # in kombu's global registries; drop them all.
+        from kombu import pools
+
+        app._pool = None
+        app.amqp._producer_pool = None
+        pools.reset()
+
+    reset_pool()
+    app.conf.CELERY_BROKER_URL = redis_url
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    yield redis_url
+    reset_pool()
+    app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER = previous
+
+
+@pytest.fixture
+def celery_worker_process(postgres_db, celery_broker, tmp_path):
     """A real ``celery worker`` subprocess on Redis, reading the test database.
 
     The worker runs in its own process group so a fault test can kill it; the
@@ -171,8 +202,6 @@ def celery_worker_process(postgres_db, redis_url, tmp_path):
     import sys
     import time
 
-    from crm.celery import app
-
     db = postgres_db
     database_url = (
         f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
@@ -181,7 +210,7 @@ def celery_worker_process(postgres_db, redis_url, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": celery_broker,
         "DJANGO_SETTINGS_MODULE": "crm.settings",
     }
     log_path = tmp_path / "worker.log"
@@ -197,13 +226,6 @@ def celery_worker_process(postgres_db, redis_url, tmp_path):
         start_new_session=True,
     )
     worker.log_path = log_path
-
-    previous = (app.conf.broker_url, app.conf.task_always_eager)
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.conf.broker_url = redis_url
-    app.conf.task_always_eager = False
     try:
         deadline = time.monotonic() + 60
         while "ready." not in log_path.read_text():
@@ -218,10 +240,6 @@ def celery_worker_process(postgres_db, redis_url, tmp_path):
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(worker.pid, signal.SIGKILL)
         log.close()
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-        app.conf.broker_url, app.conf.task_always_eager = previous
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = ""):
