@@ -1,0 +1,1 @@
+"""CSV imports: readers and validators (pandas), planners per format, writers."""

@@ -1,0 +1,18 @@
+"""Celery entry points of the core app: thin, by id, safe to repeat."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    name="crm.import_file",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def import_file_task(job_id: int) -> None:
+    """Run one ImportJob; a finished job is left as is, so redelivery is harmless."""
+    from crm.services.imports import run_import_job
+
+    run_import_job(job_id=job_id)
