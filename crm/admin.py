@@ -67,7 +67,14 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(ChannelConsent)
 class ChannelConsentAdmin(admin.ModelAdmin):
-    list_display = ["customer", "channel", "granted", "legal_basis", "source", "changed_at"]
+    list_display = [
+        "customer",
+        "channel",
+        "granted",
+        "legal_basis",
+        "source",
+        "changed_at",
+    ]
     list_filter = ["channel", "granted", "legal_basis"]
     search_fields = ["customer__email", "customer__external_id", "customer__last_name"]
     raw_id_fields = ["customer"]
@@ -75,7 +82,14 @@ class ChannelConsentAdmin(admin.ModelAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(admin.ModelAdmin):
-    list_display = ["customer", "channel", "action", "source", "wording_version", "occurred_at"]
+    list_display = [
+        "customer",
+        "channel",
+        "action",
+        "source",
+        "wording_version",
+        "occurred_at",
+    ]
     list_filter = ["channel", "action", "source"]
     search_fields = ["customer__email", "customer__external_id"]
     raw_id_fields = ["customer", "actor"]
@@ -94,7 +108,16 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "category", "kind", "price", "unit_cost", "season", "active"]
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "kind",
+        "price",
+        "unit_cost",
+        "season",
+        "active",
+    ]
     search_fields = ["sku", "name"]
     list_filter = ["kind", "season", "active", "category"]
     list_select_related = ["category"]
@@ -109,7 +132,12 @@ class OrderLineInline(admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "customer", "store", "channel", "status", "placed_at"]
-    search_fields = ["number", "customer__external_id", "customer__last_name", "customer__email"]
+    search_fields = [
+        "number",
+        "customer__external_id",
+        "customer__last_name",
+        "customer__email",
+    ]
     list_filter = ["status", "channel", "store"]
     date_hierarchy = "placed_at"
     raw_id_fields = ["customer"]

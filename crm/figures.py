@@ -55,9 +55,13 @@ def get_home_figures(*, user, days: int = 30) -> HomeFigures:
         product__kind=Product.Kind.CHARGE
     )
     money = lines.aggregate(
-        revenue=Sum(ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY)),
+        revenue=Sum(
+            ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY)
+        ),
         returned=Sum(
-            ExpressionWrapper(F("returned_quantity") * F("unit_price"), output_field=MONEY)
+            ExpressionWrapper(
+                F("returned_quantity") * F("unit_price"), output_field=MONEY
+            )
         ),
     )
     recent_imports: list[ImportJob] = []
@@ -70,6 +74,8 @@ def get_home_figures(*, user, days: int = 30) -> HomeFigures:
         orders=orders.count(),
         revenue=money["revenue"] or Decimal("0"),
         returned_value=money["returned"] or Decimal("0"),
-        products=Product.objects.filter(active=True).exclude(kind=Product.Kind.CHARGE).count(),
+        products=Product.objects.filter(active=True)
+        .exclude(kind=Product.Kind.CHARGE)
+        .count(),
         recent_imports=recent_imports,
     )

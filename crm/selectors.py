@@ -167,3 +167,14 @@ def consent_events_visible_to(user: User) -> QuerySet[ConsentEvent]:
     if not scope.all_stores:
         queryset = queryset.filter(customer__home_store_id=scope.store_id)
     return queryset
+
+
+def list_marketable_customers(*, channel: str) -> QuerySet[Customer]:
+    """Customers who may receive marketing on ``channel`` (PRIV-01).
+
+    Only a granted consent row counts: no row (the default, and what an
+    import without consent evidence leaves) means no marketing, and a
+    withdrawal blocks the channel. Consent on one channel never opens another.
+    """
+    granted = ChannelConsent.objects.filter(channel=channel, granted=True)
+    return Customer.objects.filter(pk__in=granted.values("customer_id"))

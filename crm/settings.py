@@ -25,7 +25,9 @@ PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-_INSECURE_KEY = "django-insecure-ladder-crm-development-only-key-do-not-deploy-0123456789"
+_INSECURE_KEY = (
+    "django-insecure-ladder-crm-development-only-key-do-not-deploy-0123456789"
+)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="" if PRODUCTION else _INSECURE_KEY)
 if PRODUCTION and (
     len(SECRET_KEY) < 50
@@ -118,7 +120,9 @@ CACHES = {
 
 # --- Authentication and sessions -------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -178,7 +182,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Uploaded import files live outside any served directory (SEC-15).
-IMPORT_UPLOAD_DIR = Path(env("LADDER_IMPORT_DIR", default=str(BASE_DIR / "var" / "imports")))
+IMPORT_UPLOAD_DIR = Path(
+    env("LADDER_IMPORT_DIR", default=str(BASE_DIR / "var" / "imports"))
+)
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = env(
@@ -195,7 +201,9 @@ EMAIL_HOST_USER = env("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Ladder CRM <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="Ladder CRM <noreply@localhost>"
+)
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -251,7 +259,9 @@ CELERY_MAX_DELIVERIES = 3
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT
+}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1500)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -266,13 +276,17 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # --- Domain settings ----------------------------------------------------------
 LADDER_IMPORT_MAX_BYTES = env.int("LADDER_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
 LADDER_IMPORT_ORDERS_TIME_ZONE = env("LADDER_IMPORT_TIME_ZONE", default=TIME_ZONE)
-LADDER_STALE_JOB_AFTER = timedelta(minutes=env.int("LADDER_STALE_JOB_MINUTES", default=60))
+LADDER_STALE_JOB_AFTER = timedelta(
+    minutes=env.int("LADDER_STALE_JOB_MINUTES", default=60)
+)
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

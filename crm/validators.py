@@ -62,10 +62,13 @@ def validate_birth_date(value: dt.date | None, *, today: dt.date | None = None) 
         return
     today = today or dt.date.today()
     if value > today:
-        raise ValidationError(_("Birth date cannot be in the future."), code="birth_date")
+        raise ValidationError(
+            _("Birth date cannot be in the future."), code="birth_date"
+        )
     if (today.year - value.year) > MAX_AGE_YEARS:
         raise ValidationError(
-            _("Birth date is more than %(years)s years ago.") % {"years": MAX_AGE_YEARS},
+            _("Birth date is more than %(years)s years ago.")
+            % {"years": MAX_AGE_YEARS},
             code="birth_date",
         )
 

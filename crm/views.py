@@ -60,8 +60,12 @@ class ImportJobErrorReportView(PermissionRequiredMixin, View):
         job = ImportJob.objects.filter(pk=pk).only("id", "error_report").first()
         if job is None or not job.error_report:
             return render(request, "404.html", status=404)
-        response = HttpResponse(job.error_report, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        response = HttpResponse(
+            job.error_report, content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="import-{job.pk}-errors.csv"'
+        )
         return response
 
 

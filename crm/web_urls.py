@@ -9,7 +9,9 @@ app_name = "crm"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("imports/", views.ImportJobListView.as_view(), name="import_list"),
-    path("imports/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_detail"),
+    path(
+        "imports/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_detail"
+    ),
     path(
         "imports/<int:pk>/errors.csv",
         views.ImportJobErrorReportView.as_view(),

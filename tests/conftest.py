@@ -217,12 +217,30 @@ def celery_worker_process(postgres_db, celery_broker, tmp_path):
     log = open(log_path, "w")  # noqa: SIM115 - closed in teardown
     worker = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "crm", "worker",
-            "-Q", "default,import,send", "-c", "1", "-P", "prefork",
-            "-l", "info", "--without-gossip", "--without-mingle",
-            "--without-heartbeat", "-n", f"test-{os.getpid()}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "-Q",
+            "default,import,send",
+            "-c",
+            "1",
+            "-P",
+            "prefork",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
         ],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     worker.log_path = log_path
@@ -242,7 +260,9 @@ def celery_worker_process(postgres_db, celery_broker, tmp_path):
         log.close()
 
 
-def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = ""):
+def wait_for(
+    predicate, *, timeout: float = 60, interval: float = 0.2, message: str = ""
+):
     """Poll until ``predicate()`` is truthy; fail the test after ``timeout`` s."""
     import time
 

@@ -91,14 +91,17 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="charge") | Q(price__gte=0), name="product_price_not_negative"
+                condition=Q(kind="charge") | Q(price__gte=0),
+                name="product_price_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0),
                 name="product_unit_cost_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["category", "active"], name="product_cat_active_idx")]
+        indexes = [
+            models.Index(fields=["category", "active"], name="product_cat_active_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} · {self.name}"

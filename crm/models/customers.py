@@ -77,8 +77,12 @@ class Customer(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PROSPECT
     )
-    acquisition_source = models.CharField(_("acquisition source"), max_length=64, blank=True)
-    became_customer_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
+    acquisition_source = models.CharField(
+        _("acquisition source"), max_length=64, blank=True
+    )
+    became_customer_at = models.DateTimeField(
+        _("first purchase"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,7 +109,9 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["email"], name="customer_email_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
-            models.Index(fields=["home_store", "status"], name="customer_store_status_idx"),
+            models.Index(
+                fields=["home_store", "status"], name="customer_store_status_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +139,10 @@ class ChannelConsent(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"), default=False)
     legal_basis = models.CharField(
-        _("legal basis"), max_length=12, choices=LegalBasis.choices, default=LegalBasis.CONSENT
+        _("legal basis"),
+        max_length=12,
+        choices=LegalBasis.choices,
+        default=LegalBasis.CONSENT,
     )
     source = models.CharField(_("source"), max_length=64)
     changed_at = models.DateTimeField(_("changed at"))
@@ -146,7 +155,9 @@ class ChannelConsent(models.Model):
                 fields=["customer", "channel"], name="consent_one_per_channel"
             )
         ]
-        indexes = [models.Index(fields=["channel", "granted"], name="consent_channel_idx")]
+        indexes = [
+            models.Index(fields=["channel", "granted"], name="consent_channel_idx")
+        ]
 
     def __str__(self) -> str:
         state = "granted" if self.granted else "withdrawn"

@@ -34,7 +34,9 @@ class Interaction(models.Model):
     customer = models.ForeignKey(
         "crm.Customer", on_delete=models.CASCADE, related_name="interactions"
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, blank=True
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     product = models.ForeignKey(
         "crm.Product",
@@ -73,7 +75,9 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         indexes = [
-            models.Index(fields=["customer", "-occurred_at"], name="interaction_customer_idx")
+            models.Index(
+                fields=["customer", "-occurred_at"], name="interaction_customer_idx"
+            )
         ]
 
     def __str__(self) -> str:

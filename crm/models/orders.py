@@ -49,7 +49,9 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
-            models.Index(fields=["customer", "-placed_at"], name="order_customer_date_idx"),
+            models.Index(
+                fields=["customer", "-placed_at"], name="order_customer_date_idx"
+            ),
             models.Index(fields=["store", "-placed_at"], name="order_store_date_idx"),
         ]
 
@@ -79,8 +81,12 @@ class OrderLine(models.Model):
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         constraints = [
-            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_no"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["order", "line_no"], name="order_line_unique_no"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(returned_quantity__gte=0)
                 & Q(returned_quantity__lte=F("quantity")),
@@ -109,7 +115,9 @@ class Return(models.Model):
         RETURN = "return", _("Return")
         CANCELLATION = "cancellation", _("Cancellation")
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="returns")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="returns"
+    )
     kind = models.CharField(
         _("kind"), max_length=12, choices=Kind.choices, default=Kind.RETURN
     )
@@ -124,7 +132,9 @@ class Return(models.Model):
         verbose_name = _("return")
         verbose_name_plural = _("returns")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="return_quantity_positive"
+            ),
             models.UniqueConstraint(
                 fields=["reference", "line"],
                 condition=~Q(reference=""),

@@ -128,7 +128,9 @@ def set_consent(
     ConsentEvent.objects.create(
         customer=customer,
         channel=channel,
-        action=ConsentEvent.Action.GRANTED if granted else ConsentEvent.Action.WITHDRAWN,
+        action=ConsentEvent.Action.GRANTED
+        if granted
+        else ConsentEvent.Action.WITHDRAWN,
         legal_basis=legal_basis,
         source=source,
         wording_version=wording_version,

@@ -36,9 +36,13 @@ def walk(patterns, prefix="", namespace=""):
 
 
 def concrete_path(route: str) -> str:
-    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".")
+    route = (
+        route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".")
+    )
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
-    route = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) != "str" else "x", route)
+    route = re.sub(
+        r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) != "str" else "x", route
+    )
     route = route.replace("/?", "/").replace("(?:", "").replace(")?", "")
     return "/" + route
 
@@ -51,12 +55,16 @@ def test_every_named_url_is_walked():
     assert "crm:home" in names and "crm-api:customer-list" in names
 
 
-@pytest.mark.parametrize(("name", "path"), [u for u in ALL_URLS if u[0] not in PUBLIC_URL_NAMES])
+@pytest.mark.parametrize(
+    ("name", "path"), [u for u in ALL_URLS if u[0] not in PUBLIC_URL_NAMES]
+)
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_anonymous_users_are_refused_everywhere_but_the_allowlist(name, path, method):
     response = getattr(Client(), method)(path)
     if response.status_code in (301, 302):
-        assert "login" in response["Location"], f"{name} {path} → {response['Location']}"
+        assert "login" in response["Location"], (
+            f"{name} {path} → {response['Location']}"
+        )
     else:
         assert response.status_code in (401, 403, 404, 405), (
             f"{name} {path} answered {response.status_code} to an anonymous {method}"

@@ -80,7 +80,10 @@ def test_database_and_broker_urls_switch_to_real_services():
 @pytest.mark.parametrize("key", ["", "short", "django-insecure-" + "x" * 60, "a" * 64])
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
     env = production_env(tmp_path, DJANGO_SECRET_KEY=key)
-    result = run_python("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm.settings'; django.setup()", **env)
+    result = run_python(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm.settings'; django.setup()",
+        **env,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 

@@ -31,7 +31,10 @@ def test_an_import_queued_after_commit_runs_on_a_real_worker(
     # when
     with transaction.atomic():
         job = create_import_job(
-            kind="products", file_path=source, file_name="products.csv", skip_invalid=False
+            kind="products",
+            file_path=source,
+            file_name="products.csv",
+            skip_invalid=False,
         )
         enqueue_import_job(job)
     # then
@@ -54,7 +57,10 @@ def test_a_rolled_back_transaction_queues_nothing(celery_broker, postgres_db, tm
 
     with pytest.raises(RuntimeError), transaction.atomic():
         job = create_import_job(
-            kind="products", file_path=source, file_name="products.csv", skip_invalid=False
+            kind="products",
+            file_path=source,
+            file_name="products.csv",
+            skip_invalid=False,
         )
         enqueue_import_job(job)
         raise RuntimeError("the request failed after enqueueing")
@@ -65,7 +71,10 @@ def test_a_rolled_back_transaction_queues_nothing(celery_broker, postgres_db, tm
     # and a committed one is really published to the import queue
     with transaction.atomic():
         job = create_import_job(
-            kind="products", file_path=source, file_name="products.csv", skip_invalid=False
+            kind="products",
+            file_path=source,
+            file_name="products.csv",
+            skip_invalid=False,
         )
         enqueue_import_job(job)
     assert queue.llen("import") == before + 1
