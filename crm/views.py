@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -33,6 +34,7 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["figures"] = get_home_figures(user=self.request.user)
         context["role"] = role_of(self.request.user)
+        context["currency"] = settings.CURRENCY
         return context
 
 

@@ -20,6 +20,21 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ONLINE_RETAIL_FILE = SHARED_DATA / "online_retail.csv.gz"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped test is a failure: CI has every service and file."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        os.environ.get("CI", "").lower() == "true"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
+
+
 def services_required() -> bool:
     return os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 

@@ -1,7 +1,8 @@
 """The whole shared Online Retail file: one import and one re-import.
 
-Slow (tens of seconds), so it runs only when selected: ``-m shared_data`` or
-``LADDER_FULL_IMPORT=1``. Run it against PostgreSQL, where it counts:
+Slow (tens of seconds), so a developer's ``make test`` runs it only when
+selected (``-m shared_data`` or ``LADDER_FULL_IMPORT=1``); CI (``CI=true``)
+always runs it. Run it against PostgreSQL, where it counts:
 ``DATABASE_URL=postgres://… pytest -m shared_data tests/crm/imports``.
 """
 
@@ -22,7 +23,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
 @pytest.fixture
 def selected(request):
     markexpr = request.config.getoption("-m") or ""
-    if "shared_data" not in markexpr and os.environ.get("LADDER_FULL_IMPORT") != "1":
+    wanted = (
+        "shared_data" in markexpr
+        or os.environ.get("LADDER_FULL_IMPORT") == "1"
+        or os.environ.get("CI", "").lower() == "true"
+    )
+    if not wanted:
         pytest.skip("slow: select with -m shared_data or LADDER_FULL_IMPORT=1")
 
 
