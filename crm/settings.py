@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -271,11 +272,20 @@ CELERY_TASK_ROUTES = {
     "crm.import_*": {"queue": "import"},
     "campaigns.send_*": {"queue": "send"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "ladder-recompute-all-positions": {
+        "task": "ladder.recompute_all_positions",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- Domain settings ----------------------------------------------------------
 LADDER_IMPORT_MAX_BYTES = env.int("LADDER_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
 LADDER_IMPORT_ORDERS_TIME_ZONE = env("LADDER_IMPORT_TIME_ZONE", default=TIME_ZONE)
+# Rules of a good ladder and when a customer counts as stalled.
+LADDER_MIN_PRICE_GAP = env.float("LADDER_MIN_PRICE_GAP", default=0.10)
+LADDER_MAX_PRICE_RATIO = env.float("LADDER_MAX_PRICE_RATIO", default=5.0)
+LADDER_STALL_DAYS = env.int("LADDER_STALL_DAYS", default=90)
 LADDER_STALE_JOB_AFTER = timedelta(
     minutes=env.int("LADDER_STALE_JOB_MINUTES", default=60)
 )

@@ -20,6 +20,9 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("ladders/", include("ladder.urls")),
+    # The ladder API uses a SimpleRouter (no root view), so it cannot hide crm's.
+    path("api/", include("ladder.api.urls")),
     path("api/", include("crm.api.urls")),
 ]
 

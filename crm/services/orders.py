@@ -129,6 +129,16 @@ def record_return(
     OrderLine.objects.filter(pk=line.pk).update(
         returned_quantity=F("returned_quantity") + quantity
     )
+    # A full return can move the customer down a ladder: recompute on commit.
+    order = Order.objects.only("id", "customer_id").get(pk=locked.order_id)
+    transaction.on_commit(
+        partial(
+            order_committed.send,
+            sender=Order,
+            order_id=order.pk,
+            customer_id=order.customer_id,
+        )
+    )
     return Return.objects.create(
         line=locked,
         quantity=quantity,

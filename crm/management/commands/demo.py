@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from crm.demo import (
     DEFAULT_CUSTOMERS,
@@ -47,9 +49,25 @@ class Command(BaseCommand):
             help=f"Password of every demo user (default “{DEFAULT_PASSWORD}”).",
         )
 
+    def _app_hooks(self, attribute: str) -> list:
+        """Demo hooks apps above crm declare on their AppConfig (no imports here).
+
+        crm sits at the bottom of the app graph, so it cannot import ladder or
+        campaigns; each app names its own builder and cleaner as dotted paths.
+        """
+        return [
+            import_string(getattr(config, attribute))
+            for config in apps.get_app_configs()
+            if getattr(config, attribute, None)
+        ]
+
     def handle(self, *args, **options) -> None:
         if options["customers"] < 1:
             raise CommandError("--customers must be at least 1.")
+        if options["reset"]:
+            # Higher apps' demo rows protect the shop's products: clear them first.
+            for delete in reversed(self._app_hooks("demo_delete")):
+                delete(stdout=self.stdout)
         try:
             summary = build_demo(
                 customers=options["customers"],
@@ -60,6 +78,8 @@ class Command(BaseCommand):
             )
         except DemoResetBlocked as exc:
             raise CommandError(str(exc)) from exc
+        for build in self._app_hooks("demo_build"):
+            build(stdout=self.stdout)
         if summary.created:
             self.stdout.write(
                 self.style.SUCCESS(f"Demo built in {summary.seconds:.1f} s:")
