@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.crm.factories import StoreFactory, UserFactory
@@ -18,6 +19,15 @@ from tests.crm.factories import StoreFactory, UserFactory
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ONLINE_RETAIL_FILE = SHARED_DATA / "online_retail.csv.gz"
+
+
+# Shared machines are slow at times: no per-example deadline. CI replays the
+# same examples every run (derandomize), so a red build is reproducible.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,0 +1,9 @@
+"""Pure numpy/pandas recommendation engine (no Django, no clock, no I/O).
+
+Entry point: ``pipeline.compute_suggestions``. Modules: ``baskets`` (order lines
+to a sparse basket matrix), ``rules`` (association rules, shard counts),
+``basket`` (in-memory rule index for the till), ``scores`` (customer
+eligibility), ``similarity`` (item-kNN, look-alikes, blended cross-sell scores),
+``candidates``, ``filters``, ``ranking``, ``reasons`` (translatable templates),
+``online_retail`` and ``evaluation`` (offline benchmark).
+"""

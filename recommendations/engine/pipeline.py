@@ -1,0 +1,441 @@
+"""One entry point for the Django layer: ``compute_suggestions``.
+
+Flow: kept order lines -> customer scores -> positions (given or derived) ->
+rules (mined from order baskets, or given) -> candidates (upsell, step
+complements, rules, look-alikes, popular / entry steps for customers with no
+history) -> filters and channel -> probability x margin = expected value ->
+diversity and top-k -> reason template + params + evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from recommendations.engine._validation import require_frame, require_no_nulls
+from recommendations.engine.basket import build_rule_index
+from recommendations.engine.baskets import build_basket_matrix, kept_order_lines
+from recommendations.engine.candidates import (
+    OWNED_COLUMNS,
+    POSITION_COLUMNS,
+    STEP_COLUMNS,
+    STEP_OFFER_COLUMNS,
+    combine_candidates,
+    derive_positions,
+    entry_step_candidates,
+    lookalike_candidates,
+    popular_candidates,
+    rule_candidates,
+    step_complement_candidates,
+    upsell_candidates,
+)
+from recommendations.engine.filters import (
+    CATEGORY_EXCLUSION_COLUMNS,
+    CONSENT_COLUMNS,
+    CUSTOMER_COLUMNS,
+    DECLINED_COLUMNS,
+    IN_PERSON,
+    apply_filters,
+)
+from recommendations.engine.ranking import (
+    OUTCOME_COLUMNS,
+    CalibrationParams,
+    calibrate_probabilities,
+    candidate_margins,
+    rank_top_k,
+)
+from recommendations.engine.reasons import format_percent, format_ratio, render_reason
+from recommendations.engine.rules import RULE_COLUMNS, mine_rules
+from recommendations.engine.scores import (
+    PRODUCT_COLUMNS,
+    ScoreThresholds,
+    score_customers,
+)
+from recommendations.engine.similarity import (
+    BlendWeights,
+    blend_cross_sell_scores,
+    build_purchase_profile,
+)
+
+#: Result frame. dtypes: customer_id int64, product_id int64, step_id Int64,
+#: kind str ("upsell" | "cross_sell"), source str, score float64 (candidate
+#: strength in [0, 1]), probability float64, margin float64, expected_value
+#: float64, channel str, reason_code str (a ``reasons.REASON_TEMPLATES`` key),
+#: reason_params object (dict of str), reason str (English), evidence object
+#: (dict), rank int64 (1 = best, per customer).
+RESULT_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "product_id",
+    "step_id",
+    "kind",
+    "source",
+    "score",
+    "probability",
+    "margin",
+    "expected_value",
+    "channel",
+    "reason_code",
+    "reason_params",
+    "reason",
+    "evidence",
+    "rank",
+)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({column: [] for column in columns})
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Every frame the engine reads (column contracts in each module's constants).
+
+    order_lines: ``baskets.ORDER_LINE_COLUMNS``; products: ``scores.PRODUCT_COLUMNS``;
+    customers: ``filters.CUSTOMER_COLUMNS``; consents: ``filters.CONSENT_COLUMNS``;
+    steps: ``candidates.STEP_COLUMNS``; step_offers: ``candidates.STEP_OFFER_COLUMNS``;
+    category_exclusions: ``filters.CATEGORY_EXCLUSION_COLUMNS``; outcomes:
+    ``ranking.OUTCOME_COLUMNS``; declined: ``filters.DECLINED_COLUMNS``;
+    positions: ``candidates.POSITION_COLUMNS`` or None (derived from purchases);
+    rules: ``rules.RULE_COLUMNS`` or None (mined from order baskets).
+    """
+
+    order_lines: pd.DataFrame
+    products: pd.DataFrame
+    customers: pd.DataFrame
+    consents: pd.DataFrame = field(default_factory=lambda: _empty(CONSENT_COLUMNS))
+    steps: pd.DataFrame = field(default_factory=lambda: _empty(STEP_COLUMNS))
+    step_offers: pd.DataFrame = field(
+        default_factory=lambda: _empty(STEP_OFFER_COLUMNS)
+    )
+    category_exclusions: pd.DataFrame = field(
+        default_factory=lambda: _empty(CATEGORY_EXCLUSION_COLUMNS)
+    )
+    outcomes: pd.DataFrame = field(default_factory=lambda: _empty(OUTCOME_COLUMNS))
+    declined: pd.DataFrame = field(default_factory=lambda: _empty(DECLINED_COLUMNS))
+    positions: pd.DataFrame | None = None
+    rules: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """Tunable parameters; defaults are sensible for a small shop.
+
+    k: suggestions per customer; max_per_category: diversity cap per category.
+    min_support / min_confidence / min_lift / max_rule_len: rule mining on order
+    baskets (max_rule_len = largest itemset, antecedent plus consequent).
+    recent_days: purchases that anchor rule candidates. quiet_period_days: how long
+    a declined product stays out. candidates_per_source: candidates kept per
+    source and customer. default_margin_rate: margin = price x rate when unit_cost
+    is unknown. channel_priority: fallback order when the preferred channel is not
+    usable. demographic_weight: weight of age/location/gender in look-alike search
+    (0 switches it off). thresholds, calibration, blend: see ``ScoreThresholds``,
+    ``CalibrationParams`` and ``BlendWeights``.
+    """
+
+    k: int = 3
+    max_per_category: int = 2
+    min_support: float = 0.01
+    min_confidence: float = 0.1
+    min_lift: float = 1.0
+    max_rule_len: int | None = 3
+    recent_days: int = 365
+    quiet_period_days: int = 90
+    candidates_per_source: int = 10
+    default_margin_rate: float = 0.3
+    channel_priority: tuple[str, ...] = ("email", "sms", "phone", IN_PERSON)
+    demographic_weight: float = 0.3
+    thresholds: ScoreThresholds = field(default_factory=ScoreThresholds)
+    calibration: CalibrationParams = field(default_factory=CalibrationParams)
+    blend: BlendWeights = field(default_factory=BlendWeights)
+
+
+def _validate(inputs: EngineInputs) -> None:
+    require_frame(inputs.products, name="products", columns=PRODUCT_COLUMNS)
+    require_no_nulls(inputs.products, name="products", columns=("product_id", "price"))
+    require_frame(inputs.customers, name="customers", columns=CUSTOMER_COLUMNS)
+    require_no_nulls(inputs.customers, name="customers", columns=("customer_id",))
+    require_frame(inputs.consents, name="consents", columns=CONSENT_COLUMNS)
+    require_frame(inputs.steps, name="steps", columns=STEP_COLUMNS)
+    require_frame(inputs.step_offers, name="step_offers", columns=STEP_OFFER_COLUMNS)
+    require_frame(inputs.outcomes, name="outcomes", columns=OUTCOME_COLUMNS)
+    require_frame(inputs.declined, name="declined", columns=DECLINED_COLUMNS)
+    if inputs.positions is not None:
+        require_frame(inputs.positions, name="positions", columns=POSITION_COLUMNS)
+    if inputs.rules is not None:
+        require_frame(inputs.rules, name="rules", columns=RULE_COLUMNS)
+
+
+def _owned(kept: pd.DataFrame) -> pd.DataFrame:
+    with_customer = kept[kept["customer_id"].notna()]
+    owned = (
+        with_customer.groupby(["customer_id", "product_id"])["placed_at"]
+        .max()
+        .rename("last_purchased_at")
+        .reset_index()
+    )
+    owned["customer_id"] = owned["customer_id"].astype("int64")
+    owned["product_id"] = owned["product_id"].astype("int64")
+    return owned[list(OWNED_COLUMNS)]
+
+
+def _demographics(
+    customer_ids: np.ndarray,
+    *,
+    customers: pd.DataFrame,
+    now: pd.Timestamp,
+    weight: float,
+) -> np.ndarray | None:
+    if weight <= 0 or len(customer_ids) == 0:
+        return None
+    info = customers.set_index("customer_id").reindex(customer_ids)
+    birth = pd.to_datetime(info["birth_date"], utc=True)
+    age = ((now - birth).dt.days / 365.25 / 100.0).fillna(0.0).to_numpy()
+    gender = pd.get_dummies(info["gender"].astype(object), dtype=float).to_numpy()
+    latitude = (info["latitude"].astype("float64") / 90.0).fillna(0.0).to_numpy()
+    longitude = (info["longitude"].astype("float64") / 180.0).fillna(0.0).to_numpy()
+    features = np.column_stack([age, latitude, longitude, gender])
+    return weight * features
+
+
+def _popularity(kept: pd.DataFrame, *, products: pd.DataFrame) -> pd.DataFrame:
+    active = products.loc[products["active"].astype(bool), "product_id"]
+    if kept.empty:
+        return pd.DataFrame({"product_id": active.to_numpy(), "share": 0.0})
+    per_product = kept.groupby("product_id")["order_id"].nunique()
+    share = per_product / kept["order_id"].nunique()
+    share = share.reindex(active.to_numpy()).fillna(0.0)
+    return pd.DataFrame(
+        {"product_id": share.index.to_numpy(), "share": share.to_numpy()}
+    )
+
+
+def _json_safe(value: object) -> object:
+    """Plain Python value for JSON storage: numpy scalars unboxed, NA -> None."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, dict]:
+    product = names.get(row["product_id"], str(row["product_id"]))
+    source = row["source"]
+    evidence: dict[str, object] = {"source": source, "strength": row["strength"]}
+    if source == "rule":
+        antecedent = ", ".join(
+            names.get(item, str(item)) for item in row["antecedents"]
+        )
+        evidence |= {
+            "antecedents": list(row["antecedents"]),
+            "confidence": row["confidence"],
+            "lift": row["lift"],
+            "support": row["support"],
+        }
+        return (
+            "rule",
+            {
+                "confidence_pct": format_percent(row["confidence"]),
+                "antecedent": antecedent,
+                "product": product,
+                "lift": format_ratio(row["lift"]),
+            },
+            evidence,
+        )
+    anchor = row["anchor_product_id"]
+    anchor_name = names.get(anchor, str(anchor)) if pd.notna(anchor) else ""
+    ladder = ladder_names.get(row["ladder_id"], str(row["ladder_id"]))
+    if source == "upsell":
+        evidence |= {"ladder_id": row["ladder_id"], "from_product_id": anchor}
+        return (
+            "upsell",
+            {"ladder": ladder, "product": product, "current": anchor_name},
+            evidence,
+        )
+    if source == "upsell_entry":
+        evidence |= {"ladder_id": row["ladder_id"]}
+        return "upsell_entry", {"ladder": ladder, "product": product}, evidence
+    if source == "step_complement":
+        evidence |= {"anchor_product_id": anchor}
+        return "step_complement", {"product": product, "anchor": anchor_name}, evidence
+    if source == "lookalike":
+        return (
+            "lookalike",
+            {"product": product, "similarity_pct": format_percent(row["strength"])},
+            evidence,
+        )
+    evidence |= {"basket_share": row["support"]}
+    return (
+        "popular",
+        {"product": product, "share_pct": format_percent(row["support"])},
+        evidence,
+    )
+
+
+def compute_suggestions(
+    inputs: EngineInputs, *, params: EngineParams, now: pd.Timestamp
+) -> pd.DataFrame:
+    """Top-k suggestions per customer (``RESULT_COLUMNS``), best first.
+
+    Pure: reads only ``inputs``, ``params`` and ``now`` (tz-aware UTC); never the
+    clock, settings or the database. Customers of ``inputs.customers`` with no
+    purchases get entry steps and popular products. Customers excluded by their
+    scores get nothing (see ``scores.score_customers`` for the reason).
+    """
+    _validate(inputs)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    kept = kept_order_lines(inputs.order_lines)
+    owned = _owned(kept)
+    customer_ids = np.asarray(inputs.customers["customer_id"], dtype="int64")
+    scores = score_customers(
+        inputs.order_lines,
+        products=inputs.products,
+        thresholds=params.thresholds,
+        customer_ids=customer_ids,
+    )
+    positions = (
+        inputs.positions
+        if inputs.positions is not None
+        else derive_positions(owned, steps=inputs.steps)
+    )
+    frames = [
+        upsell_candidates(positions, steps=inputs.steps),
+        step_complement_candidates(
+            positions, steps=inputs.steps, step_offers=inputs.step_offers
+        ),
+    ]
+    rules = inputs.rules
+    if rules is None and not kept.empty:
+        rules = mine_rules(
+            build_basket_matrix(inputs.order_lines, basket="order"),
+            min_support=params.min_support,
+            min_confidence=params.min_confidence,
+            min_lift=params.min_lift,
+            max_len=params.max_rule_len,
+        )
+    if rules is not None and len(rules):
+        frames.append(
+            rule_candidates(
+                owned,
+                index=build_rule_index(rules),
+                now=now,
+                recent_days=params.recent_days,
+                per_customer=params.candidates_per_source,
+            )
+        )
+    with_history = kept[kept["customer_id"].notna()]
+    if with_history["customer_id"].nunique() > 1:
+        purchases = pd.DataFrame(
+            {
+                "customer_id": with_history["customer_id"].astype("int64").to_numpy(),
+                "product_id": with_history["product_id"].astype("int64").to_numpy(),
+                "purchased_at": pd.to_datetime(with_history["placed_at"], utc=True),
+                "basket_id": with_history["order_id"].to_numpy(),
+            }
+        )
+        profile = build_purchase_profile(
+            purchases, now=now, half_life_days=params.blend.half_life_days
+        )
+        scored = blend_cross_sell_scores(
+            profile,
+            weights=params.blend,
+            n_candidates=params.candidates_per_source,
+            demographics=_demographics(
+                profile.customer_ids,
+                customers=inputs.customers,
+                now=now,
+                weight=params.demographic_weight,
+            ),
+        )
+        frames.append(
+            lookalike_candidates(scored, per_customer=params.candidates_per_source)
+        )
+    no_history = np.setdiff1d(customer_ids, owned["customer_id"].to_numpy())
+    popularity = _popularity(kept, products=inputs.products)
+    frames.append(
+        popular_candidates(
+            no_history, popularity=popularity, per_customer=params.candidates_per_source
+        )
+    )
+    if len(inputs.steps):
+        frames.append(entry_step_candidates(no_history, steps=inputs.steps))
+    candidates = combine_candidates(frames)
+    candidates = candidates[candidates["customer_id"].isin(customer_ids)]
+    filtered = apply_filters(
+        candidates,
+        products=inputs.products,
+        owned=owned,
+        customer_scores=scores,
+        customers=inputs.customers,
+        consents=inputs.consents,
+        declined=inputs.declined,
+        category_exclusions=inputs.category_exclusions,
+        now=now,
+        quiet_period=pd.Timedelta(days=params.quiet_period_days),
+        channel_priority=params.channel_priority,
+    )
+    kept_candidates = filtered[filtered["dropped_by"].isna()].copy()
+    if kept_candidates.empty:
+        return _result_frame(pd.DataFrame(columns=list(RESULT_COLUMNS)))
+    kept_candidates["probability"] = calibrate_probabilities(
+        kept_candidates, outcomes=inputs.outcomes, params=params.calibration
+    )
+    kept_candidates["margin"] = candidate_margins(
+        kept_candidates["product_id"],
+        products=inputs.products,
+        default_margin_rate=params.default_margin_rate,
+    )
+    kept_candidates["expected_value"] = (
+        kept_candidates["probability"] * kept_candidates["margin"]
+    )
+    kept_candidates["category_id"] = kept_candidates["product_id"].map(
+        inputs.products.set_index("product_id")["category_id"]
+    )
+    ranked = rank_top_k(
+        kept_candidates, k=params.k, max_per_category=params.max_per_category
+    )
+    names = dict(
+        zip(
+            inputs.products["product_id"],
+            inputs.products["name"].astype(str),
+            strict=True,
+        )
+    )
+    ladder_names = {
+        ladder: f"#{ladder}" for ladder in inputs.steps["ladder_id"].unique()
+    }
+    # Per-row dicts for the reason params and evidence: a few rows per customer.
+    explained = [
+        _reason(row, names=names, ladder_names=ladder_names)
+        for row in ranked.to_dict(orient="records")
+    ]
+    explained = [
+        (code, _json_safe(params), _json_safe(evidence))
+        for code, params, evidence in explained
+    ]
+    ranked["reason_code"] = [item[0] for item in explained]
+    ranked["reason_params"] = [item[1] for item in explained]
+    ranked["evidence"] = [item[2] for item in explained]
+    ranked["reason"] = [render_reason(code, params=p) for code, p, _ in explained]
+    ranked["score"] = ranked["strength"]
+    return _result_frame(ranked)
+
+
+def _result_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    result = frame.reindex(columns=list(RESULT_COLUMNS)).reset_index(drop=True)
+    result["customer_id"] = result["customer_id"].astype("int64")
+    result["product_id"] = result["product_id"].astype("int64")
+    result["step_id"] = pd.array(result["step_id"], dtype="Int64")
+    for column in ("score", "probability", "margin", "expected_value"):
+        result[column] = result[column].astype("float64")
+    result["rank"] = result["rank"].astype("int64")
+    return result

@@ -1,0 +1,195 @@
+"""Candidate generation: ladders, rules, look-alikes, popularity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommendations.engine.basket import build_rule_index
+from recommendations.engine.candidates import (
+    combine_candidates,
+    derive_positions,
+    entry_step_candidates,
+    popular_candidates,
+    rule_candidates,
+    step_complement_candidates,
+    upsell_candidates,
+)
+from recommendations.engine.similarity import (
+    BlendWeights,
+    blend_cross_sell_scores,
+    build_purchase_profile,
+    item_similarity,
+)
+
+NOW = pd.Timestamp("2026-06-01", tz="UTC")
+STEPS = pd.DataFrame(
+    {
+        "ladder_id": [1, 1, 1, 2],
+        "step_id": [11, 12, 13, 21],
+        "position": [1, 2, 3, 1],
+        "product_id": [100, 101, 102, 200],
+        "price": [10.0, 20.0, 40.0, 15.0],
+        "cross_sell_only": [False, False, False, False],
+    }
+)
+
+
+def owned(rows: list[tuple[int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [row[0] for row in rows],
+            "product_id": [row[1] for row in rows],
+            "last_purchased_at": NOW - pd.Timedelta(days=10),
+        }
+    )
+
+
+def test_positions_are_the_highest_step_owned() -> None:
+    positions = derive_positions(
+        owned([(1, 100), (1, 101), (2, 200), (3, 999)]), steps=STEPS
+    )
+    expected = pd.DataFrame(
+        {"customer_id": [1, 2], "ladder_id": [1, 2], "step_id": [12, 21]}
+    )
+    pd.testing.assert_frame_equal(positions, expected)
+
+
+def test_upsell_is_the_next_step() -> None:
+    positions = pd.DataFrame(
+        {"customer_id": [1, 2], "ladder_id": [1, 2], "step_id": [12, 21]}
+    )
+    upsell = upsell_candidates(positions, steps=STEPS)
+    assert upsell[["customer_id", "product_id", "step_id"]].values.tolist() == [
+        [1, 102, 13]
+    ]
+    assert upsell["kind"].tolist() == ["upsell"]
+    assert upsell["anchor_product_id"].tolist() == [101]
+
+
+def test_step_complements_come_from_the_current_step() -> None:
+    positions = pd.DataFrame({"customer_id": [1], "ladder_id": [1], "step_id": [12]})
+    offers = pd.DataFrame({"step_id": [12, 13], "product_id": [500, 501]})
+    found = step_complement_candidates(positions, steps=STEPS, step_offers=offers)
+    assert found[["product_id", "anchor_product_id"]].values.tolist() == [[500, 101]]
+
+
+def test_rule_candidates_skip_owned_products() -> None:
+    rules = pd.DataFrame(
+        {
+            "antecedents": pd.Series([(100,), (100,), (100, 101)], dtype=object),
+            "consequent": [101, 300, 301],
+            "support": [0.1, 0.1, 0.05],
+            "confidence": [0.9, 0.5, 0.7],
+            "lift": [2.0, 1.5, 3.0],
+        }
+    )
+    found = rule_candidates(
+        owned([(1, 100), (1, 101)]), index=build_rule_index(rules), now=NOW
+    )
+    assert found["product_id"].tolist() == [301, 300]
+    assert found["antecedents"].tolist() == [(100, 101), (100,)]
+    assert found["confidence"].tolist() == [0.7, 0.5]
+
+
+def test_popular_and_entry_steps_serve_customers_without_history() -> None:
+    popularity = pd.DataFrame({"product_id": [5, 6, 7], "share": [0.2, 0.5, 0.0]})
+    popular = popular_candidates(np.array([9]), popularity=popularity, per_customer=5)
+    assert popular["product_id"].tolist() == [6, 5]
+    entry = entry_step_candidates(np.array([9]), steps=STEPS)
+    assert sorted(entry["product_id"].tolist()) == [100, 200]
+
+
+def test_combine_keeps_the_strongest_source_per_product() -> None:
+    popularity = pd.DataFrame({"product_id": [100], "share": [0.5]})
+    combined = combine_candidates(
+        [
+            popular_candidates(np.array([9]), popularity=popularity),
+            entry_step_candidates(np.array([9]), steps=STEPS),
+        ]
+    )
+    row = combined[combined["product_id"] == 100].iloc[0]
+    assert row["source"] == "upsell_entry"
+    assert len(combined) == 2
+
+
+def test_malformed_steps_are_rejected() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        upsell_candidates(
+            pd.DataFrame({"customer_id": [1], "ladder_id": [1], "step_id": [11]}),
+            steps=pd.concat([STEPS, STEPS.head(1)]),
+        )
+    with pytest.raises(ValueError, match="missing column"):
+        derive_positions(owned([(1, 100)]), steps=STEPS.drop(columns="position"))
+
+
+def purchases(rows: list[tuple[int, str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [row[0] for row in rows],
+            "product_id": [row[1] for row in rows],
+            "purchased_at": NOW - pd.Timedelta(days=5),
+            "basket_id": [row[2] for row in rows],
+        }
+    )
+
+
+def test_item_similarity_is_cosine() -> None:
+    profile = build_purchase_profile(
+        purchases([(1, "a", 1), (1, "b", 1), (2, "a", 2), (3, "b", 3)]), now=NOW
+    )
+    similarity = item_similarity(profile.owned).toarray()
+    # a: customers {1,2}; b: {1,3} -> cosine 1 / (sqrt2 * sqrt2)
+    np.testing.assert_allclose(similarity, [[0.0, 0.5], [0.5, 0.0]])
+
+
+def test_blend_suggests_what_look_alikes_bought() -> None:
+    rows = [(c, item, c) for c in range(1, 6) for item in ("tent", "mat", "stove")]
+    rows += [(9, "tent", 90), (9, "mat", 90)]
+    rows += [(10, "dress", 100), (11, "dress", 110), (11, "hat", 110)]
+    scored = blend_cross_sell_scores(
+        build_purchase_profile(purchases(rows), now=NOW),
+        weights=BlendWeights(neighbours=3, min_pair_count=1),
+        n_candidates=2,
+    )
+    top = scored[scored["customer_id"] == 9].iloc[0]
+    assert top["product_id"] == "stove"
+    assert top["rule_confidence"] > 0 and top["lookalike"] > 0
+    owned_by_9 = {"tent", "mat"}
+    assert not owned_by_9 & set(scored.loc[scored["customer_id"] == 9, "product_id"])
+
+
+def test_profile_rejects_nan_ids() -> None:
+    frame = purchases([(1, "a", 1)])
+    frame.loc[0, "product_id"] = None
+    with pytest.raises(ValueError, match="missing value"):
+        build_purchase_profile(frame, now=NOW)
+
+
+def test_max_rule_confidence_takes_the_best_owned_antecedent() -> None:
+    from scipy import sparse
+
+    from recommendations.engine.similarity import max_rule_confidence
+
+    confidence = sparse.csr_matrix(
+        np.array([[0.0, 0.2, 0.9], [0.5, 0.0, 0.4], [0.0, 0.0, 0.0]], dtype=np.float32)
+    )
+    owned_matrix = sparse.csr_matrix(np.array([[1, 1, 0], [0, 0, 1], [0, 1, 0]], bool))
+    result = max_rule_confidence(owned_matrix, confidence=confidence)
+    np.testing.assert_allclose(
+        result, [[0.5, 0.2, 0.9], [0.0, 0.0, 0.0], [0.5, 0.0, 0.4]]
+    )
+
+
+def test_a_capped_neighbour_pool_still_finds_the_look_alikes() -> None:
+    rows = [(c, item, c) for c in range(1, 6) for item in ("tent", "mat", "stove")]
+    rows += [(9, "tent", 90), (9, "mat", 90), (10, "dress", 100)]
+    profile = build_purchase_profile(purchases(rows), now=NOW)
+    capped = blend_cross_sell_scores(
+        profile,
+        weights=BlendWeights(neighbours=3, min_pair_count=1, max_neighbour_pool=5),
+        n_candidates=1,
+    )
+    assert capped.set_index("customer_id").loc[9, "product_id"] == "stove"
+    assert capped.set_index("customer_id").loc[9, "lookalike"] == 1.0
