@@ -5,6 +5,15 @@ rules (mined from order baskets, or given) -> candidates (upsell, step
 complements, rules, look-alikes, popular / entry steps for customers with no
 history) -> filters and channel -> probability x margin = expected value ->
 diversity and top-k -> reason template + params + evidence.
+
+Cross-sell candidates from rules and from the blended scorer
+(``similarity.blend_cross_sell_scores``: item-kNN + look-alikes + pair-rule
+confidence + popularity) all carry a blend score; their probability is the
+observed (kind, channel) acceptance rate scaled by the score's distance to the
+customer's best blend score (``ranking.CalibrationParams``), so rule confidence
+counts through the blend instead of overriding it. A rule consequent outside the
+blended top ``candidates_per_source`` gets ``blend.rules * confidence``, the
+rule part of its blend score (a lower bound of the full blend score).
 """
 
 from __future__ import annotations
@@ -55,8 +64,12 @@ from recommendations.engine.scores import (
 )
 from recommendations.engine.similarity import (
     BlendWeights,
+    PurchaseProfile,
     blend_cross_sell_scores,
     build_purchase_profile,
+    item_similarity,
+    pair_confidence,
+    strongest_anchors,
 )
 
 #: Result frame. dtypes: customer_id int64, product_id int64, step_id Int64,
@@ -226,10 +239,143 @@ def _json_safe(value: object) -> object:
     return value
 
 
+#: Blend columns added to rule and look-alike candidates (NaN elsewhere):
+#: blend_score, the weighted item-kNN / look-alike / pair-rule parts of it, and
+#: the raw components as ``blend_cross_sell_scores`` returns them.
+BLEND_COLUMNS: tuple[str, ...] = (
+    "blend_score",
+    "knn_part",
+    "lookalike_part",
+    "rule_part",
+    "item_knn",
+    "lookalike",
+    "rule_confidence",
+)
+_BLENDED_SOURCES = ("rule", "lookalike")
+
+
+def _attach_blend(
+    candidates: pd.DataFrame, *, scored: pd.DataFrame | None, weights: BlendWeights
+) -> pd.DataFrame:
+    """Add ``BLEND_COLUMNS`` to the candidates (a new frame, same index).
+
+    Rule and look-alike rows take the blended scorer's values for their (customer,
+    product); a rule row the scorer did not return gets ``blend_score = weights.rules
+    * confidence`` (and that as its rule part). Other sources stay NaN, so their
+    probability comes from their strength (``ranking.calibrate_probabilities``).
+    """
+    result = candidates.copy()
+    for column in BLEND_COLUMNS:
+        result[column] = np.nan
+    blended = result["source"].isin(_BLENDED_SOURCES).to_numpy()
+    if scored is not None and len(scored) and blended.any():
+        parts = pd.DataFrame(
+            {
+                "blend_score": scored["score"].to_numpy(),
+                "knn_part": weights.item_knn * scored["item_knn"].to_numpy(),
+                "lookalike_part": weights.lookalike * scored["lookalike"].to_numpy(),
+                "item_knn": scored["item_knn"].to_numpy(),
+                "lookalike": scored["lookalike"].to_numpy(),
+                "rule_confidence": scored["rule_confidence"].to_numpy(),
+            },
+            index=pd.MultiIndex.from_arrays(
+                [
+                    scored["customer_id"].astype("int64").to_numpy(),
+                    scored["product_id"].astype("int64").to_numpy(),
+                ]
+            ),
+        )
+        # What is left of the score once item-kNN, look-alikes and popularity are
+        # taken out is the weighted (per-customer normalised) pair-rule part.
+        parts["rule_part"] = (
+            parts["blend_score"]
+            - parts["knn_part"]
+            - parts["lookalike_part"]
+            - weights.popularity * scored["popularity"].to_numpy()
+        ).clip(lower=0.0)
+        keys = pd.MultiIndex.from_arrays(
+            [
+                result.loc[blended, "customer_id"].to_numpy(),
+                result.loc[blended, "product_id"].to_numpy(),
+            ]
+        )
+        found = parts.reindex(keys)
+        for column in BLEND_COLUMNS:
+            result.loc[blended, column] = found[column].to_numpy()
+    missing = (
+        blended
+        & result["blend_score"].isna().to_numpy()
+        & (result["source"] == "rule").to_numpy()
+    )
+    rule_only = weights.rules * result.loc[missing, "confidence"].astype("float64")
+    result.loc[missing, "blend_score"] = rule_only
+    result.loc[missing, "rule_part"] = rule_only
+    return result
+
+
+def _strongest_evidence(
+    ranked: pd.DataFrame, *, profile: PurchaseProfile | None, weights: BlendWeights
+) -> pd.DataFrame:
+    """Name the strongest blend part of each look-alike row (a new frame).
+
+    Adds ``evidence_kind`` ("item_knn" | "pair_rule" | "lookalike", None for other
+    sources) and, for the first two, ``anchor_product_id``: the owned product with
+    the strongest cosine (item-kNN) or pair-rule confidence to the suggestion.
+    """
+    result = ranked.copy()
+    result["evidence_kind"] = None
+    rows = (result["source"] == "lookalike").to_numpy() & result[
+        "blend_score"
+    ].notna().to_numpy()
+    if not rows.any():
+        return result
+    parts = result.loc[rows, ["knn_part", "lookalike_part", "rule_part"]].fillna(0.0)
+    kinds = np.array(["item_knn", "lookalike", "pair_rule"], dtype=object)
+    strongest = kinds[np.argmax(parts.to_numpy(), axis=1)]
+    result.loc[rows, "evidence_kind"] = strongest
+    if profile is None:  # no profile, no anchor to name: look-alikes it is
+        result.loc[rows, "evidence_kind"] = "lookalike"
+        return result
+    anchors = pd.array(result["anchor_product_id"], dtype="Int64").copy()
+    for kind, links in (
+        ("item_knn", lambda: item_similarity(profile.owned)),
+        (
+            "pair_rule",
+            lambda: pair_confidence(profile, min_pair_count=weights.min_pair_count),
+        ),
+    ):
+        chosen = np.flatnonzero(rows)[strongest == kind]
+        if len(chosen) == 0:
+            continue
+        found = strongest_anchors(
+            profile,
+            links=links(),
+            customer_ids=result["customer_id"].to_numpy()[chosen],
+            product_ids=result["product_id"].to_numpy()[chosen],
+        )
+        anchors[chosen[found >= 0]] = profile.product_ids[found[found >= 0]]
+        # No owned product links to it after all: fall back to look-alikes.
+        result.loc[result.index[chosen[found < 0]], "evidence_kind"] = "lookalike"
+    result["anchor_product_id"] = anchors
+    return result
+
+
+def _blend_evidence(row: dict) -> dict[str, object]:
+    if pd.isna(row.get("blend_score", np.nan)):
+        return {}
+    return {
+        "blend_score": row["blend_score"],
+        "item_knn": row["item_knn"],
+        "lookalike": row["lookalike"],
+        "rule_confidence": row["rule_confidence"],
+    }
+
+
 def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, dict]:
     product = names.get(row["product_id"], str(row["product_id"]))
     source = row["source"]
     evidence: dict[str, object] = {"source": source, "strength": row["strength"]}
+    evidence |= _blend_evidence(row)
     if source == "rule":
         antecedent = ", ".join(
             names.get(item, str(item)) for item in row["antecedents"]
@@ -266,7 +412,12 @@ def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, d
     if source == "step_complement":
         evidence |= {"anchor_product_id": anchor}
         return "step_complement", {"product": product, "anchor": anchor_name}, evidence
+    named = row.get("evidence_kind") in ("item_knn", "pair_rule") and pd.notna(anchor)
+    if source == "lookalike" and named:
+        evidence |= {"strongest": row["evidence_kind"], "anchor_product_id": anchor}
+        return "also_bought", {"product": product, "anchor": anchor_name}, evidence
     if source == "lookalike":
+        evidence |= {"strongest": "lookalike"}
         return (
             "lookalike",
             {"product": product, "similarity_pct": format_percent(row["strength"])},
@@ -333,6 +484,8 @@ def compute_suggestions(
             )
         )
     with_history = kept[kept["customer_id"].notna()]
+    profile: PurchaseProfile | None = None
+    scored: pd.DataFrame | None = None
     if with_history["customer_id"].nunique() > 1:
         purchases = pd.DataFrame(
             {
@@ -386,6 +539,9 @@ def compute_suggestions(
     kept_candidates = filtered[filtered["dropped_by"].isna()].copy()
     if kept_candidates.empty:
         return _result_frame(pd.DataFrame(columns=list(RESULT_COLUMNS)))
+    kept_candidates = _attach_blend(
+        kept_candidates, scored=scored, weights=params.blend
+    )
     kept_candidates["probability"] = calibrate_probabilities(
         kept_candidates, outcomes=inputs.outcomes, params=params.calibration
     )
@@ -403,6 +559,7 @@ def compute_suggestions(
     ranked = rank_top_k(
         kept_candidates, k=params.k, max_per_category=params.max_per_category
     )
+    ranked = _strongest_evidence(ranked, profile=profile, weights=params.blend)
     names = dict(
         zip(
             inputs.products["product_id"],

@@ -19,6 +19,7 @@ REASON_TEMPLATES: dict[str, str] = {
     "step_complement": "%(product)s completes %(anchor)s, which the customer has.",
     "upsell": ("Next step on the %(ladder)s ladder: %(product)s, after %(current)s."),
     "upsell_entry": "First step on the %(ladder)s ladder: %(product)s.",
+    "also_bought": "Customers who bought %(anchor)s also bought %(product)s.",
     "lookalike": (
         "Customers who buy like this one also bought %(product)s "
         "(similarity %(similarity_pct)s %%)."

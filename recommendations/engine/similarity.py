@@ -300,3 +300,46 @@ def blend_cross_sell_scores(
     return result.sort_values(
         ["customer_id", "score", "product_id"], ascending=[True, False, True]
     ).reset_index(drop=True)
+
+
+def strongest_anchors(
+    profile: PurchaseProfile,
+    *,
+    links: sp.csr_matrix,
+    customer_ids: np.ndarray,
+    product_ids: np.ndarray,
+) -> np.ndarray:
+    """The owned product that links most strongly to each suggested product.
+
+    ``links`` is a (products x products) matrix over ``profile.product_ids``, such
+    as ``item_similarity`` (cosine) or ``pair_confidence`` (a -> c). For every pair
+    (customer_ids[i], product_ids[i]) returns the index into
+    ``profile.product_ids`` of the owned product a maximising ``recency[a] *
+    links[a, product]``, or -1 when the customer, the product or any link is
+    missing. Both id arrays must be aligned; lookups are vectorised.
+    """
+    customer_ids = np.asarray(customer_ids)
+    product_ids = np.asarray(product_ids)
+    if len(customer_ids) != len(product_ids):
+        raise ValueError("customer_ids and product_ids must have the same length")
+    result = np.full(len(customer_ids), -1, dtype=np.int64)
+    if len(customer_ids) == 0 or len(profile.product_ids) == 0:
+        return result
+    rows = np.searchsorted(profile.customer_ids, customer_ids)
+    rows = np.minimum(rows, len(profile.customer_ids) - 1)
+    columns = np.searchsorted(profile.product_ids, product_ids)
+    columns = np.minimum(columns, len(profile.product_ids) - 1)
+    known = (profile.customer_ids[rows] == customer_ids) & (
+        profile.product_ids[columns] == product_ids
+    )
+    if not known.any():
+        return result
+    # Row i: the customer's recency weights times the column of the product.
+    weights = profile.recency[rows[known]]
+    incoming = sp.csr_matrix(links).T.tocsr()[columns[known]]
+    strength = sp.csr_matrix(weights.multiply(incoming))
+    strength.eliminate_zeros()
+    best = np.asarray(strength.argmax(axis=1)).ravel()
+    has_link = np.diff(strength.indptr) > 0
+    result[np.flatnonzero(known)] = np.where(has_link, best, -1)
+    return result

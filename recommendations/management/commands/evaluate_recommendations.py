@@ -17,7 +17,9 @@ from recommendations.engine.online_retail import (
 class Command(BaseCommand):
     help = (
         "Train before --split-date on the Online Retail CSV, then report hit-rate@k, "
-        "precision@k and coverage for the engine and three baselines. No database."
+        "precision@k and coverage for the engine (the full suggestion pipeline: "
+        "candidates, filters, expected-value ranking) and three baselines. "
+        "No database."
     )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False

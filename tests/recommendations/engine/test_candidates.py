@@ -21,6 +21,7 @@ from recommendations.engine.similarity import (
     blend_cross_sell_scores,
     build_purchase_profile,
     item_similarity,
+    strongest_anchors,
 )
 
 NOW = pd.Timestamp("2026-06-01", tz="UTC")
@@ -193,3 +194,27 @@ def test_a_capped_neighbour_pool_still_finds_the_look_alikes() -> None:
     )
     assert capped.set_index("customer_id").loc[9, "product_id"] == "stove"
     assert capped.set_index("customer_id").loc[9, "lookalike"] == 1.0
+
+
+def test_strongest_anchor_is_the_owned_product_most_linked_to_the_suggestion() -> None:
+    purchases = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3],
+            "product_id": [10, 11, 10, 12, 11],
+            "purchased_at": pd.Timestamp("2020-01-01"),
+            "basket_id": [1, 1, 2, 2, 3],
+        }
+    )
+    profile = build_purchase_profile(purchases, now=pd.Timestamp("2020-01-02"))
+    links = item_similarity(profile.owned)
+    # cos(10, 12) = 1/sqrt(2) > cos(11, 12) = 0; cos(11, 10) = 1/2.
+    found = strongest_anchors(
+        profile,
+        links=links,
+        customer_ids=np.array([1, 3, 9, 3, 3]),
+        product_ids=np.array([12, 10, 10, 99, 12]),
+    )
+    # Unknown customer 9, unknown product 99, and no owned product of customer 3
+    # linked to 12: -1.
+    assert found.tolist() == [0, 1, -1, -1, -1]
+    assert profile.product_ids[found[:2]].tolist() == [10, 11]

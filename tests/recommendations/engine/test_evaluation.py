@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,13 @@ def test_engine_beats_every_baseline_on_online_retail() -> None:
         split_date=pd.Timestamp("2011-09-01"),
     )
     metrics = evaluate_methods(split, ks=(3,)).set_index("method")["hit_rate"]
+    # "engine" is the full compute_suggestions pipeline (expected-value ranking).
+    assert metrics.index.tolist() == [
+        "engine",
+        "popularity",
+        "pair_rules_max_confidence",
+        "item_knn_cosine",
+    ]
     assert metrics["engine"] >= 0.28
     assert metrics["engine"] > metrics.drop("engine").max()
     assert metrics["popularity"] == pytest.approx(0.144, abs=0.005)
@@ -137,3 +145,22 @@ def test_the_full_pipeline_runs_on_online_retail_shaped_data() -> None:
     even = recommendations[recommendations["customer_id"] % 2 == 0]
     assert set(even["product_id"]) == {"P3"}
     assert recommendations["customer_id"].isin([2, 4, 6, 8]).all()
+
+
+def test_evaluate_methods_runs_the_pipeline_and_can_add_the_blended_scorer() -> None:
+    rows = []
+    for customer in range(1, 9):
+        rows.append((f"{customer}", "P1", 1, "2011-01-05", 2.0, customer))
+        rows.append((f"{customer}", "P2", 1, "2011-01-05", 3.0, customer))
+        if customer % 2:
+            rows.append((f"{customer}", "P3", 1, "2011-01-05", 4.0, customer))
+        rows.append((f"{100 + customer}", "P3", 1, "2011-03-05", 4.0, customer))
+    transactions = clean_online_retail(raw(rows))
+    split = split_transactions(transactions, split_date=pd.Timestamp("2011-02-01"))
+    metrics = evaluate_methods(split, ks=(1,), include_blended_scorer=True)
+    assert metrics["method"].tolist()[:2] == ["engine", "blended_scorer"]
+    # Every even customer bought P3 later, and P3 is what both suggest first.
+    assert metrics.set_index("method").loc["engine", "hit_rate"] == 1.0
+    assert metrics.set_index("method").loc["blended_scorer", "hit_rate"] == 1.0
+    with pytest.raises(ValueError, match="training transactions"):
+        evaluate_methods(replace(split, train=None), ks=(1,))

@@ -211,6 +211,80 @@ def test_probability_blends_confidence_and_observed_rate() -> None:
     pd.testing.assert_series_equal(probability, expected)
 
 
+def test_blend_scores_set_the_probability_relative_to_the_best() -> None:
+    outcomes = pd.DataFrame(
+        {"kind": ["cross_sell"], "channel": ["email"], "accepted": [30], "shown": [80]}
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2],
+            "kind": ["cross_sell"] * 4 + ["upsell"],
+            "channel": ["email"] * 5,
+            # Row 1 is a rule: with a blend score its confidence no longer counts.
+            "confidence": [np.nan, 0.9, np.nan, np.nan, np.nan],
+            "strength": [1.0, 0.9, 0.5, 1.0, 1.0],
+            "blend_score": [2.0, 1.8, 1.5, 0.3, np.nan],
+        }
+    )
+    params = CalibrationParams(
+        prior_rate=0.05, prior_strength=20, score_temperature=0.1
+    )
+    probability = calibrate_probabilities(frame, outcomes=outcomes, params=params)
+    rate = 31 / 100
+    # Customer 1: best gets the rate, 0.2 behind -> / e^2, 0.5 behind -> / e^5.
+    # Customer 2: its only blended candidate is its best; the upsell row has no
+    # blend score and keeps rate x (0.5 + strength) / 1.5 (the prior for upsell).
+    expected = pd.Series(
+        [rate, rate * np.exp(-2.0), rate * np.exp(-5.0), rate, 0.05 * 1.5 / 1.5]
+    )
+    pd.testing.assert_series_equal(probability, expected)
+
+
+def test_a_probability_gap_outweighs_a_smaller_margin_gap() -> None:
+    outcomes = pd.DataFrame(
+        {"kind": ["cross_sell"], "channel": ["email"], "accepted": [10], "shown": [80]}
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "product_id": [1, 2, 3],
+            "category_id": [10, 11, 12],
+            "kind": "cross_sell",
+            "channel": "email",
+            "confidence": np.nan,
+            "strength": 1.0,
+            # 0.23 behind the best: e^-2.3 ~ 0.1, so 5x the margin is not enough
+            # but 20x is.
+            "blend_score": [1.0, 0.77, 0.77],
+        }
+    )
+    frame["probability"] = calibrate_probabilities(
+        frame, outcomes=outcomes, params=CalibrationParams()
+    )
+    frame["expected_value"] = frame["probability"] * [1.0, 5.0, 20.0]
+    ranked = rank_top_k(frame, k=3, max_per_category=1)
+    assert ranked["product_id"].tolist() == [3, 1, 2]
+
+
+def test_blend_scores_need_the_customer_and_a_positive_temperature() -> None:
+    frame = pd.DataFrame(
+        {
+            "kind": ["cross_sell"],
+            "channel": ["email"],
+            "confidence": [np.nan],
+            "strength": [1.0],
+            "blend_score": [1.0],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {"kind": ["upsell"], "channel": ["email"], "accepted": [1], "shown": [2]}
+    )
+    with pytest.raises(ValueError, match="customer_id"):
+        calibrate_probabilities(frame, outcomes=outcomes, params=CalibrationParams())
+    with pytest.raises(ValueError, match="score_temperature"):
+        CalibrationParams(score_temperature=0.0)
+
+
 def test_bad_outcomes_are_rejected() -> None:
     outcomes = pd.DataFrame(
         {"kind": ["upsell"], "channel": ["email"], "accepted": [5], "shown": [2]}

@@ -8,13 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommendations.engine.candidates import CANDIDATE_COLUMNS
 from recommendations.engine.pipeline import (
     RESULT_COLUMNS,
     EngineInputs,
     EngineParams,
+    _attach_blend,
     compute_suggestions,
 )
 from recommendations.engine.reasons import render_reason
+from recommendations.engine.rules import RULE_COLUMNS
+from recommendations.engine.similarity import BlendWeights
 
 NOW = pd.Timestamp("2026-06-01", tz="UTC")
 SWIMSUIT, SUNGLASSES, COAT, TOWEL, SCARF, SUNSCREEN = 1, 2, 3, 4, 5, 6
@@ -267,3 +271,66 @@ def test_missing_product_columns_are_rejected() -> None:
             params=PARAMS,
             now=NOW,
         )
+
+
+def test_blended_candidates_name_their_strongest_evidence() -> None:
+    # Without rules the swimsuit buyer's cross-sells come from the blend; item-kNN
+    # is (one of) the strongest parts, so the reason names the owned swimsuit.
+    no_rules = pd.DataFrame({column: [] for column in RULE_COLUMNS})
+    result = compute_suggestions(make_inputs(rules=no_rules), params=PARAMS, now=NOW)
+    mine = suggestions_for(result, SWIMSUIT_BUYER).set_index("product_id")
+    assert set(mine["source"]) == {"lookalike"}
+    assert set(mine["reason_code"]) == {"also_bought"}
+    assert mine.loc[SUNSCREEN, "reason"] == (
+        "Customers who bought Swimsuit also bought Sunscreen."
+    )
+    evidence = mine.loc[SUNSCREEN, "evidence"]
+    assert evidence["strongest"] == "item_knn"
+    assert evidence["anchor_product_id"] == SWIMSUIT
+    assert evidence["item_knn"] == pytest.approx(1.0)
+    # The best blended candidate gets the observed cross-sell rate (11 / 120),
+    # the others less, by their blend score gap.
+    assert mine["probability"].max() == pytest.approx(11 / 120)
+    assert mine.loc[SUNSCREEN, "rank"] == 1
+
+
+def test_rules_count_through_the_blend_score() -> None:
+    candidates = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1],
+            "product_id": [2, 3, 4, 5],
+            "step_id": pd.array([pd.NA] * 4, dtype="Int64"),
+            "kind": ["cross_sell", "cross_sell", "cross_sell", "upsell"],
+            "source": ["rule", "rule", "lookalike", "upsell"],
+            "anchor_product_id": pd.array([1, 1, pd.NA, 1], dtype="Int64"),
+            "ladder_id": pd.array([pd.NA] * 4, dtype="Int64"),
+            "antecedents": [(1,), (1,), (), ()],
+            "confidence": [0.9, 0.8, np.nan, np.nan],
+            "lift": [2.0, 3.0, np.nan, np.nan],
+            "support": [0.1, 0.1, np.nan, np.nan],
+            "strength": [0.9, 0.8, 1.0, 1.0],
+        }
+    )[list(CANDIDATE_COLUMNS)]
+    scored = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "product_id": [2, 4],
+            "score": [1.2, 1.9],
+            "item_knn": [0.5, 1.0],
+            "lookalike": [0.2, 0.9],
+            "rule_confidence": [0.9, 0.0],
+            "popularity": [0.5, 0.5],
+        }
+    )
+    weights = BlendWeights(item_knn=1.0, lookalike=1.0, rules=0.5, popularity=0.02)
+    result = _attach_blend(candidates, scored=scored, weights=weights)
+    # Product 2: the scorer's values; rule part = 1.2 - 0.5 - 0.2 - 0.01.
+    assert result.loc[0, "blend_score"] == pytest.approx(1.2)
+    assert result.loc[0, "rule_part"] == pytest.approx(0.49)
+    # Product 3: a rule the scorer did not return -> rules weight x confidence.
+    assert result.loc[1, "blend_score"] == pytest.approx(0.4)
+    assert result.loc[1, "rule_part"] == pytest.approx(0.4)
+    assert result.loc[2, "knn_part"] == pytest.approx(1.0)
+    assert result.loc[2, "lookalike_part"] == pytest.approx(0.9)
+    # The upsell is not blended.
+    assert np.isnan(result.loc[3, "blend_score"])
