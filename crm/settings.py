@@ -237,7 +237,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # One enum for the channel choices shared by customers, orders, consents.
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "crm.models.customers.Channel"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "crm.models.customers.Channel",
+        "SuggestionChannelEnum": "recommendations.models.SUGGESTION_CHANNEL_CHOICES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -259,7 +262,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_MAX_DELIVERIES = 3
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # A killed worker's unacknowledged tasks come back within seconds of the
+    # visibility timeout expiring, not after kombu's default sweep.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT
 }
@@ -277,6 +286,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "ladder.recompute_all_positions",
         "schedule": crontab(hour=2, minute=30),
     },
+    "recommendations-nightly-run": {
+        "task": "recommendations.run_suggestions",
+        "schedule": crontab(hour=3, minute=0),
+        "args": ("schedule",),
+    },
 }
 
 # --- Domain settings ----------------------------------------------------------
@@ -286,6 +300,15 @@ LADDER_IMPORT_ORDERS_TIME_ZONE = env("LADDER_IMPORT_TIME_ZONE", default=TIME_ZON
 LADDER_MIN_PRICE_GAP = env.float("LADDER_MIN_PRICE_GAP", default=0.10)
 LADDER_MAX_PRICE_RATIO = env.float("LADDER_MAX_PRICE_RATIO", default=5.0)
 LADDER_STALL_DAYS = env.int("LADDER_STALL_DAYS", default=90)
+# Suggestions (recommendations app).
+RECOMMENDATIONS_PER_CUSTOMER = env.int("RECOMMENDATIONS_PER_CUSTOMER", default=3)
+RECOMMENDATIONS_QUIET_PERIOD_DAYS = env.int(
+    "RECOMMENDATIONS_QUIET_PERIOD_DAYS", default=90
+)
+RECOMMENDATIONS_SHARD_SIZE = env.int("RECOMMENDATIONS_SHARD_SIZE", default=5000)
+RECOMMENDATIONS_STALE_RUN_MINUTES = env.int(
+    "RECOMMENDATIONS_STALE_RUN_MINUTES", default=120
+)
 LADDER_STALE_JOB_AFTER = timedelta(
     minutes=env.int("LADDER_STALE_JOB_MINUTES", default=60)
 )

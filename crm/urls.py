@@ -21,8 +21,10 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("ladders/", include("ladder.urls")),
+    path("suggestions/", include("recommendations.urls")),
     # The ladder API uses a SimpleRouter (no root view), so it cannot hide crm's.
     path("api/", include("ladder.api.urls")),
+    path("api/", include("recommendations.api.urls")),
     path("api/", include("crm.api.urls")),
 ]
 

@@ -1,0 +1,764 @@
+"""Writes of the recommendations app: runs, shards, per-customer recomputes,
+outcomes and conversions.
+
+Atomic runs. A run writes its suggestions tied to its own id while it is not
+current; pages read the current run's rows only (``selectors.
+current_suggestions``). The run becomes current in one short transaction once
+every shard is done, and only then are the previous run's unseen (``new``)
+suggestions deleted. A run that fails, or whose worker is killed, leaves the
+previous suggestions on the pages; its shard tasks are redelivered (acks_late
++ reject_on_worker_lost) and each shard replaces its own rows, so a shard can
+run twice without harm. At most one run is pending or running (a partial
+unique constraint), so two runs never interleave.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from recommendations import selectors
+from recommendations.engine.baskets import build_basket_matrix
+from recommendations.engine.pipeline import (
+    EngineInputs,
+    EngineParams,
+    compute_suggestions,
+)
+from recommendations.engine.rules import RULE_COLUMNS, mine_rules
+from recommendations.engine.scores import score_customers
+from recommendations.models import (
+    AssociationRule,
+    CustomerScore,
+    RecommendationRun,
+    RecommendationShard,
+    Suggestion,
+)
+from recommendations.selectors import CustomerRange
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+class RunAlreadyActive(Exception):
+    """Another run is pending or running; runs never interleave."""
+
+
+# --- parameters -------------------------------------------------------------
+
+
+def engine_params() -> EngineParams:
+    """Engine parameters from settings (read at call time, with defaults)."""
+    return EngineParams(
+        k=getattr(settings, "RECOMMENDATIONS_PER_CUSTOMER", 3),
+        min_support=getattr(settings, "RECOMMENDATIONS_MIN_SUPPORT", 0.01),
+        min_confidence=getattr(settings, "RECOMMENDATIONS_MIN_CONFIDENCE", 0.1),
+        min_lift=getattr(settings, "RECOMMENDATIONS_MIN_LIFT", 1.0),
+        max_rule_len=getattr(settings, "RECOMMENDATIONS_MAX_RULE_LEN", 3),
+        quiet_period_days=getattr(settings, "RECOMMENDATIONS_QUIET_PERIOD_DAYS", 90),
+    )
+
+
+def _shard_size() -> int:
+    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_SIZE", 5_000)))
+
+
+def _max_deliveries() -> int:
+    return int(getattr(settings, "CELERY_MAX_DELIVERIES", 3))
+
+
+def _stale_after() -> timedelta:
+    return timedelta(
+        minutes=getattr(settings, "RECOMMENDATIONS_STALE_RUN_MINUTES", 120)
+    )
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp(timezone.now()).tz_convert("UTC")
+
+
+# --- bulk writes ------------------------------------------------------------
+
+
+def _bulk_insert(model, frame: pd.DataFrame) -> int:
+    """Insert the rows of ``frame`` (columns = the model's db columns).
+
+    PostgreSQL: one ``COPY FROM STDIN`` (CSV); elsewhere ``bulk_create`` in
+    batches. JSON columns hold dicts or lists; NaN/None become NULL.
+    """
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    json_columns = {
+        field.column
+        for field in model._meta.concrete_fields
+        if field.get_internal_type() == "JSONField"
+    }
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        data = [frame[column].tolist() for column in columns]
+        json_index = [position in json_columns for position in columns]
+        for row in zip(*data, strict=True):
+            writer.writerow(
+                [
+                    json.dumps(value)
+                    if is_json
+                    else (_NULL if value is None or value != value else value)
+                    for value, is_json in zip(row, json_index, strict=True)
+                ]
+            )
+        table = connection.ops.quote_name(model._meta.db_table)
+        names = ", ".join(connection.ops.quote_name(column) for column in columns)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')"
+            ) as copy:
+                copy.write(buffer.getvalue())
+        return len(frame)
+    attnames = {field.column: field.attname for field in model._meta.concrete_fields}
+    objects = [
+        model(
+            **{
+                attnames[key]: (None if _is_na(value) else value)
+                for key, value in row.items()
+            }
+        )
+        for row in frame.to_dict(orient="records")
+    ]
+    model.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+_NULL = "\\N"
+
+
+def _is_na(value) -> bool:
+    if isinstance(value, dict | list | tuple):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _suggestion_rows(result: pd.DataFrame, *, run_id: int | None, now) -> pd.DataFrame:
+    """Engine ``RESULT_COLUMNS`` to ``Suggestion`` columns (engine channel mapped)."""
+    channel = result["channel"].map(
+        lambda value: selectors.CHANNEL_FROM_ENGINE.get(value, value)
+    )
+    step = result["step_id"].astype("float64")
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "customer_id": result["customer_id"].astype("int64"),
+            "product_id": result["product_id"].astype("int64"),
+            # object dtype: a float column would write ids as "1.0"
+            "step_id": pd.Series(
+                [None if np.isnan(value) else int(value) for value in step],
+                index=result.index,
+                dtype=object,
+            ),
+            "kind": result["kind"].astype(str),
+            "source": result["source"].astype(str),
+            "rank": result["rank"].astype("int64"),
+            "score": result["score"].astype("float64").fillna(0.0),
+            "probability": result["probability"].astype("float64").fillna(0.0),
+            "margin": result["margin"].astype("float64").fillna(0.0),
+            "expected_value": result["expected_value"].astype("float64").fillna(0.0),
+            "channel": channel.astype(str),
+            "reason_code": result["reason_code"].astype(str),
+            "reason_params": result["reason_params"],
+            "reason": result["reason"].astype(str).str.slice(0, 500),
+            "evidence": result["evidence"],
+            "status": Suggestion.Status.NEW.value,
+            "note": "",
+            "created_at": now,
+            "status_changed_at": None,
+            "decided_by_id": None,
+            "converted_order_id": None,
+        }
+    )
+
+
+def _score_rows(scores: pd.DataFrame, *, run_id: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "customer_id": scores["customer_id"].astype("int64"),
+            "orders": scores["orders"].astype("int64"),
+            "return_rate": scores["return_rate"].astype("float64").fillna(0.0),
+            "cancellation_rate": scores["cancellation_rate"]
+            .astype("float64")
+            .fillna(0.0),
+            "value": scores["value"].astype("float64").fillna(0.0),
+            "net_margin": scores["net_margin"].astype("float64").fillna(0.0),
+            "eligibility": scores["eligibility"].astype(str),
+            "reason_code": scores["reason_code"].astype(str),
+            "reason_params": scores["reason_params"],
+            "reason": scores["reason"].astype(str).str.slice(0, 300),
+        }
+    )
+
+
+# --- engine inputs ----------------------------------------------------------
+
+
+_REFERENCE_CACHE: dict[str, object] = {}
+
+
+def clear_reference_cache() -> None:
+    """Forget the cached catalogue, ladder and outcome frames (tests, deploys)."""
+    _REFERENCE_CACHE.clear()
+
+
+def _reference_frames(*, cached: bool) -> dict[str, pd.DataFrame]:
+    """Catalogue, ladder steps and offers, outcome counts: shared by customers.
+
+    One-customer recomputes (``cached=True``) reuse them for
+    ``RECOMMENDATIONS_REFERENCE_TTL_SECONDS`` (default 60; 0 disables), which
+    keeps a recompute after an order well inside its latency budget; a catalogue
+    or ladder edit reaches those recomputes within that time. Runs always read
+    them fresh.
+    """
+    ttl = float(getattr(settings, "RECOMMENDATIONS_REFERENCE_TTL_SECONDS", 60))
+    now = time.monotonic()
+    if cached and ttl > 0 and now - _REFERENCE_CACHE.get("at", -1e18) < ttl:
+        return _REFERENCE_CACHE["frames"]
+    frames = {
+        "products": selectors.load_products(),
+        "steps": selectors.load_steps(),
+        "step_offers": selectors.load_step_offers(),
+        "outcomes": selectors.load_outcomes(),
+    }
+    if cached and ttl > 0:
+        _REFERENCE_CACHE.update(at=now, frames=frames)
+    return frames
+
+
+def _inputs_for(
+    customers: CustomerRange,
+    *,
+    rules: pd.DataFrame | None,
+    line_customers: CustomerRange | None = None,
+    cached_reference: bool = False,
+) -> EngineInputs:
+    """Engine inputs for a customer range: one query per frame.
+
+    ``line_customers`` widens the order lines read (a neighbourhood for a
+    one-customer recompute); suggestions are still made for ``customers`` only.
+    """
+    reference = _reference_frames(cached=cached_reference)
+    return EngineInputs(
+        order_lines=selectors.load_order_lines(customers=line_customers or customers),
+        products=reference["products"],
+        customers=selectors.load_customers(customers=customers),
+        consents=selectors.load_consents(customers=customers),
+        steps=reference["steps"],
+        step_offers=reference["step_offers"],
+        outcomes=reference["outcomes"],
+        declined=selectors.load_declined(customers=customers),
+        positions=selectors.load_positions(customers=customers),
+        rules=rules,
+    )
+
+
+_RULES_CACHE: dict[int, pd.DataFrame] = {}
+
+
+def _rules_of(run_id: int) -> pd.DataFrame:
+    """A run's rules, loaded once per process (rules never change after a run)."""
+    cached = _RULES_CACHE.get(run_id)
+    if cached is None:
+        cached = selectors.load_rules(run_id=run_id)
+        _RULES_CACHE.clear()
+        _RULES_CACHE[run_id] = cached
+    return cached
+
+
+# --- runs -------------------------------------------------------------------
+
+
+def _fail_stale_runs() -> None:
+    """Mark failed an active run nobody has touched for the stale period."""
+    cutoff = timezone.now() - _stale_after()
+    stale = RecommendationRun.objects.filter(
+        status__in=[RecommendationRun.Status.PENDING, RecommendationRun.Status.RUNNING],
+        created_at__lt=cutoff,
+    )
+    for run in stale:
+        fail_run(run_id=run.pk, error="stale: no progress within the stale period")
+
+
+def start_run(*, trigger: str = RecommendationRun.Trigger.MANUAL) -> RecommendationRun:
+    """Create a pending run; raises ``RunAlreadyActive`` when one is active.
+
+    A run left pending or running past ``RECOMMENDATIONS_STALE_RUN_MINUTES``
+    (its worker died and nobody retried it) is failed first.
+    """
+    _fail_stale_runs()
+    params = engine_params()
+    try:
+        with transaction.atomic():
+            return RecommendationRun.objects.create(
+                trigger=trigger,
+                parameters=_json_params(params) | {"shard_size": _shard_size()},
+            )
+    except IntegrityError:
+        raise RunAlreadyActive("a recommendation run is already active") from None
+
+
+def _json_params(params: EngineParams) -> dict:
+    return json.loads(json.dumps(asdict(params), default=str))
+
+
+def prepare_run(*, run_id: int) -> list[int]:
+    """Mine the run's rules and create its shards; returns the shard indexes.
+
+    Idempotent: a redelivery replaces the rules and reuses the shards. Past
+    ``CELERY_MAX_DELIVERIES`` deliveries the run is failed (poison guard) and
+    no shard is returned.
+    """
+    with transaction.atomic():
+        run = RecommendationRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in (
+            RecommendationRun.Status.PENDING,
+            RecommendationRun.Status.RUNNING,
+        ):
+            return []
+        run.attempts += 1
+        run.status = RecommendationRun.Status.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.save(update_fields=["attempts", "status", "started_at"])
+    if run.attempts > _max_deliveries():
+        fail_run(run_id=run_id, error="gave up after too many deliveries")
+        return []
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    params = engine_params()
+    lines = selectors.load_order_lines()
+    timings["load_lines"] = round(time.perf_counter() - started, 3)
+    mark = time.perf_counter()
+    kept = lines[(lines["order_status"] == "placed")]
+    if kept.empty:
+        rules = pd.DataFrame(
+            {c: [] for c in ("antecedents", "consequent", "support", "confidence")}
+        )
+    else:
+        rules = mine_rules(
+            build_basket_matrix(lines, basket="order"),
+            min_support=params.min_support,
+            min_confidence=params.min_confidence,
+            min_lift=params.min_lift,
+            max_len=params.max_rule_len,
+        )
+    timings["mine_rules"] = round(time.perf_counter() - mark, 3)
+    n_lines = len(lines)
+    del lines, kept
+    mark = time.perf_counter()
+    ranges = selectors.shard_ranges(shard_size=_shard_size())
+    with transaction.atomic():
+        AssociationRule.objects.filter(run_id=run_id).delete()
+        if len(rules):
+            _bulk_insert(
+                AssociationRule,
+                pd.DataFrame(
+                    {
+                        "run_id": run_id,
+                        "antecedents": [
+                            [int(item) for item in a] for a in rules["antecedents"]
+                        ],
+                        "consequent_id": rules["consequent"].astype("int64"),
+                        "support": rules["support"].astype("float64"),
+                        "confidence": rules["confidence"].astype("float64"),
+                        "lift": rules["lift"].astype("float64"),
+                        "count": rules["count"].astype("int64"),
+                    }
+                ),
+            )
+        existing = set(
+            RecommendationShard.objects.filter(run_id=run_id).values_list(
+                "index", flat=True
+            )
+        )
+        RecommendationShard.objects.bulk_create(
+            [
+                RecommendationShard(
+                    run_id=run_id,
+                    index=index,
+                    first_customer_id=first,
+                    last_customer_id=last,
+                )
+                for index, (first, last) in enumerate(ranges)
+                if index not in existing
+            ]
+        )
+        RecommendationRun.objects.filter(pk=run_id).update(
+            rules_count=len(rules),
+            order_lines_count=n_lines,
+            shards_total=len(ranges),
+            timings=timings | {"store_rules": round(time.perf_counter() - mark, 3)},
+        )
+    if not ranges:
+        finalize_run(run_id=run_id)
+    return list(range(len(ranges)))
+
+
+def compute_shard(*, run_id: int, index: int) -> None:
+    """Compute and store one shard's suggestions and scores; then maybe finish.
+
+    Idempotent: the shard's previous rows for this run are replaced in the
+    same transaction that marks it done, and a done shard returns at once.
+    """
+    shard = (
+        RecommendationShard.objects.select_related("run")
+        .filter(run_id=run_id, index=index)
+        .first()
+    )
+    if shard is None:
+        logger.warning("shard %s/%s is gone", run_id, index)
+        return
+    if (
+        shard.status != RecommendationShard.Status.PENDING
+        or shard.run.status != RecommendationRun.Status.RUNNING
+    ):
+        _finalize_if_done(run_id=run_id)
+        return
+    RecommendationShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
+    shard.refresh_from_db(fields=["attempts"])
+    if shard.attempts > _max_deliveries():
+        RecommendationShard.objects.filter(pk=shard.pk).update(
+            status=RecommendationShard.Status.FAILED,
+            error="gave up after too many deliveries",
+        )
+        fail_run(run_id=run_id, error=f"shard {index} failed too many times")
+        return
+    started = time.perf_counter()
+    customers = CustomerRange(
+        first=shard.first_customer_id, last=shard.last_customer_id
+    )
+    params = engine_params()
+    inputs = _inputs_for(customers, rules=_rules_of(run_id))
+    now = _now()
+    result = compute_suggestions(inputs, params=params, now=now)
+    scores = score_customers(
+        inputs.order_lines,
+        products=inputs.products,
+        thresholds=params.thresholds,
+        customer_ids=inputs.customers["customer_id"].to_numpy(),
+    )
+    rows = _suggestion_rows(result, run_id=run_id, now=timezone.now())
+    with transaction.atomic():
+        locked = RecommendationShard.objects.select_for_update().get(pk=shard.pk)
+        if locked.status != RecommendationShard.Status.PENDING:
+            return
+        range_q = customers.q("customer_id")
+        Suggestion.objects.filter(range_q, run_id=run_id).delete()
+        CustomerScore.objects.filter(range_q, run_id=run_id).delete()
+        _bulk_insert(Suggestion, rows)
+        _bulk_insert(CustomerScore, _score_rows(scores, run_id=run_id))
+        locked.status = RecommendationShard.Status.DONE
+        locked.customers_count = len(inputs.customers)
+        locked.suggestions_count = len(rows)
+        locked.seconds = round(time.perf_counter() - started, 3)
+        locked.save(
+            update_fields=["status", "customers_count", "suggestions_count", "seconds"]
+        )
+        RecommendationRun.objects.filter(pk=run_id).update(
+            shards_done=F("shards_done") + 1
+        )
+    _finalize_if_done(run_id=run_id)
+
+
+def _finalize_if_done(*, run_id: int) -> None:
+    pending = RecommendationShard.objects.filter(
+        run_id=run_id, status=RecommendationShard.Status.PENDING
+    ).exists()
+    if not pending:
+        finalize_run(run_id=run_id)
+
+
+def finalize_run(*, run_id: int) -> bool:
+    """Make a fully computed run current; True when this call did it.
+
+    The flip is one short transaction (the previous current run retired, this
+    one marked current). The previous runs' unseen suggestions, scores and
+    rules are deleted afterwards, outside it: they are invisible from the
+    flip on, and a purge interrupted by a crash is redone by the next run.
+    Shown/accepted/declined history is kept. Idempotent.
+    """
+    if not _flip(run_id=run_id):
+        return False
+    mark = time.perf_counter()
+    purge_stale_rows(keep_run_id=run_id)
+    run = RecommendationRun.objects.get(pk=run_id)
+    RecommendationRun.objects.filter(pk=run_id).update(
+        timings=run.timings | {"purge": round(time.perf_counter() - mark, 3)}
+    )
+    return True
+
+
+@transaction.atomic
+def _flip(*, run_id: int) -> bool:
+    run = RecommendationRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RecommendationRun.Status.RUNNING:
+        return False
+    if run.shards.exclude(status=RecommendationShard.Status.DONE).exists():
+        return False
+    mark = time.perf_counter()
+    RecommendationRun.objects.filter(is_current=True).exclude(pk=run_id).update(
+        is_current=False
+    )
+    shards = list(
+        run.shards.values_list("customers_count", "suggestions_count", "seconds")
+    )
+    run.status = RecommendationRun.Status.COMPLETED
+    run.is_current = True
+    run.finished_at = timezone.now()
+    run.customers_count = sum(row[0] for row in shards)
+    run.suggestions_count = sum(row[1] for row in shards)
+    run.timings = run.timings | {
+        "shards_sum": round(sum(row[2] or 0 for row in shards), 3),
+        "flip": round(time.perf_counter() - mark, 3),
+    }
+    run.save()
+    return True
+
+
+def purge_stale_rows(*, keep_run_id: int) -> None:
+    """Delete what only older runs needed: unseen suggestions, scores, rules.
+
+    Rows of a run still in progress are kept (it may become current later).
+    """
+    active = list(
+        RecommendationRun.objects.filter(
+            status__in=[
+                RecommendationRun.Status.PENDING,
+                RecommendationRun.Status.RUNNING,
+            ]
+        ).values_list("pk", flat=True)
+    )
+    keep = [keep_run_id, *active]
+    with transaction.atomic():
+        Suggestion.objects.filter(status=Suggestion.Status.NEW).exclude(
+            run_id__in=keep
+        ).delete()
+        CustomerScore.objects.exclude(run_id__in=keep).delete()
+        AssociationRule.objects.exclude(run_id__in=keep).delete()
+
+
+def fail_run(*, run_id: int, error: str) -> None:
+    """Mark a run failed (idempotent); its rows never become visible."""
+    RecommendationRun.objects.filter(
+        pk=run_id,
+        status__in=[RecommendationRun.Status.PENDING, RecommendationRun.Status.RUNNING],
+    ).update(
+        status=RecommendationRun.Status.FAILED,
+        error=error[:2000],
+        finished_at=timezone.now(),
+    )
+    # The failed run's rows are never shown; drop them now rather than wait.
+    Suggestion.objects.filter(run_id=run_id, status=Suggestion.Status.NEW).delete()
+
+
+def run_all(
+    *,
+    trigger: str = RecommendationRun.Trigger.MANUAL,
+    progress: Progress | None = None,
+) -> RecommendationRun:
+    """A full run in this process: rules, then every shard, then the flip.
+
+    Raises ``RunAlreadyActive`` when another run is active. On an error the
+    run is marked failed and the error re-raised; the previous suggestions
+    stay current.
+    """
+    run = start_run(trigger=trigger)
+    try:
+        indexes = prepare_run(run_id=run.pk)
+        for done, index in enumerate(indexes, start=1):
+            compute_shard(run_id=run.pk, index=index)
+            if progress is not None:
+                progress(done, len(indexes))
+    except Exception as exc:
+        fail_run(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.refresh_from_db()
+    return run
+
+
+# --- one customer -----------------------------------------------------------
+
+
+def recompute_customer_suggestions(*, customer_id: int) -> int:
+    """Recompute one customer's offers now (after an order); returns how many.
+
+    Uses the current run's rules (none before the first run). The customer's
+    unseen suggestions are replaced in one transaction; shown, accepted and
+    declined ones stay. Idempotent.
+    """
+    from crm.models import Customer
+
+    if not Customer.objects.filter(pk=customer_id).exists():
+        logger.info("customer %s is gone; nothing to recompute", customer_id)
+        return 0
+    run_id = selectors.get_current_run_id()
+    # No run yet: no rules (mining one customer's baskets would mean nothing).
+    rules = (
+        _rules_of(run_id)
+        if run_id is not None
+        else pd.DataFrame({column: [] for column in RULE_COLUMNS})
+    )
+    customers = CustomerRange(ids=(customer_id,))
+    neighbours = selectors.neighbour_customer_ids(
+        customer_id=customer_id,
+        limit=getattr(settings, "RECOMMENDATIONS_NEIGHBOURS", 50),
+    )
+    inputs = _inputs_for(
+        customers,
+        rules=rules,
+        line_customers=CustomerRange(ids=(customer_id, *neighbours)),
+        cached_reference=True,
+    )
+    result = compute_suggestions(inputs, params=engine_params(), now=_now())
+    rows = _suggestion_rows(result, run_id=run_id, now=timezone.now())
+    with transaction.atomic():
+        # Only the visible rows: a run in progress keeps its own rows.
+        Suggestion.objects.filter(
+            Q(run_id=run_id) | Q(run__isnull=True),
+            customer_id=customer_id,
+            status=Suggestion.Status.NEW,
+        ).delete()
+        _bulk_insert(Suggestion, rows)
+    return len(rows)
+
+
+# --- outcomes ---------------------------------------------------------------
+
+OUTCOME_STATUS = {
+    "shown": Suggestion.Status.SHOWN,
+    "accepted": Suggestion.Status.ACCEPTED,
+    "declined": Suggestion.Status.DECLINED,
+}
+OUTCOME_INTERACTION = {
+    "shown": "offer_shown",
+    "accepted": "offer_accepted",
+    "declined": "offer_declined",
+}
+ALLOWED_FROM = {
+    "shown": {Suggestion.Status.NEW, Suggestion.Status.SHOWN},
+    "accepted": {Suggestion.Status.NEW, Suggestion.Status.SHOWN},
+    "declined": {Suggestion.Status.NEW, Suggestion.Status.SHOWN},
+}
+
+
+@transaction.atomic
+def record_outcome(
+    *,
+    suggestion_id: int,
+    outcome: str,
+    user,
+    channel: str | None = None,
+    note: str = "",
+) -> Suggestion:
+    """Record that an offer was shown, accepted or declined.
+
+    Logs an interaction (offer_shown/accepted/declined) and moves the
+    suggestion on. The user must see the customer (callers pass a suggestion
+    from ``suggestions_visible_to``); a clerk may record in-person offers only
+    (``in_store``/``checkout``), for their store. Repeating the same outcome
+    changes nothing and logs nothing (idempotent).
+    """
+    from crm.models import Interaction
+    from crm.roles import CLERK, role_of, store_id_of
+    from crm.services.orders import record_interaction
+
+    if outcome not in OUTCOME_STATUS:
+        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+    suggestion = (
+        Suggestion.objects.select_for_update()
+        .select_related("customer", "product")
+        .get(pk=suggestion_id)
+    )
+    channel = channel or suggestion.channel
+    if channel not in Suggestion.Channel.values:
+        raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    role = role_of(user)
+    if role == CLERK:
+        if (
+            suggestion.channel not in selectors.IN_PERSON_CHANNELS
+            or channel not in selectors.IN_PERSON_CHANNELS
+        ):
+            raise PermissionDenied("Clerks record in-person offers only.")
+        if suggestion.customer.home_store_id != store_id_of(user):
+            raise PermissionDenied("This customer belongs to another store.")
+    target = OUTCOME_STATUS[outcome]
+    if suggestion.status == target:
+        return suggestion
+    if suggestion.status not in ALLOWED_FROM[outcome]:
+        raise ValidationError(
+            {"outcome": f"A {suggestion.status} suggestion cannot become {target}."}
+        )
+    store = None
+    if role == CLERK:
+        from crm.models import Store
+
+        store = Store.objects.filter(pk=store_id_of(user)).first()
+    record_interaction(
+        customer=suggestion.customer,
+        kind=Interaction.Kind(OUTCOME_INTERACTION[outcome]),
+        channel=channel,
+        staff=user if getattr(user, "is_authenticated", False) else None,
+        store=store,
+        product=suggestion.product,
+        notes=note,
+        data={"suggestion_id": suggestion.pk, "kind": suggestion.kind},
+    )
+    suggestion.status = target
+    suggestion.channel = channel
+    suggestion.status_changed_at = timezone.now()
+    suggestion.decided_by = user if getattr(user, "is_authenticated", False) else None
+    if note:
+        suggestion.note = note
+    suggestion.save(
+        update_fields=["status", "channel", "status_changed_at", "decided_by", "note"]
+    )
+    return suggestion
+
+
+def mark_converted(*, order_id: int) -> int:
+    """Mark converted the open suggestions whose product the order contains.
+
+    New, shown and accepted suggestions of the order's customer count; the
+    order id is stored for attribution. Idempotent: converted rows are not
+    touched again. Returns how many rows changed.
+    """
+    customer_id, product_ids = selectors.order_product_ids(order_id=order_id)
+    if customer_id is None or not product_ids:
+        return 0
+    return Suggestion.objects.filter(
+        customer_id=customer_id,
+        product_id__in=product_ids,
+        status__in=[
+            Suggestion.Status.NEW,
+            Suggestion.Status.SHOWN,
+            Suggestion.Status.ACCEPTED,
+        ],
+    ).update(
+        status=Suggestion.Status.CONVERTED,
+        converted_order_id=order_id,
+        status_changed_at=timezone.now(),
+    )

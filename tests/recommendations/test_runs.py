@@ -1,0 +1,117 @@
+"""Full runs: rules, scores, shards, the atomic flip, failures and retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommendations import selectors, services
+from recommendations.models import (
+    AssociationRule,
+    CustomerScore,
+    RecommendationRun,
+    RecommendationShard,
+    Suggestion,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_stores_rules_scores_and_suggestions_with_reasons(computed_shop):
+    run = computed_shop.run
+    assert run.status == RecommendationRun.Status.COMPLETED
+    assert run.is_current
+    assert run.shards_total == 2 and run.shards_done == 2
+    assert run.customers_count == 12
+    assert run.rules_count == AssociationRule.objects.filter(run=run).count() > 0
+    assert CustomerScore.objects.filter(run=run).count() == 12
+    single = computed_shop.singles_a[0]
+    offers = list(Suggestion.objects.filter(customer=single, run=run))
+    butter = [s for s in offers if s.product_id == computed_shop.butter.pk]
+    assert butter, offers
+    offer = butter[0]
+    assert offer.kind == Suggestion.Kind.CROSS_SELL
+    assert offer.reason_code == "rule"
+    assert "Bread" in offer.reason and "Butter" in offer.reason
+    assert offer.channel in Suggestion.Channel.values
+    assert offer.expected_value > 0
+    assert offer.evidence["source"] == "rule"
+
+
+def test_second_run_replaces_new_suggestions_and_keeps_history(computed_shop):
+    first = computed_shop.run
+    shown = Suggestion.objects.filter(run=first).first()
+    Suggestion.objects.filter(pk=shown.pk).update(status=Suggestion.Status.SHOWN)
+    second = services.run_all()
+    first.refresh_from_db()
+    assert second.is_current and not first.is_current
+    assert not Suggestion.objects.filter(run=first, status="new").exists()
+    assert Suggestion.objects.filter(pk=shown.pk).exists()
+    assert Suggestion.objects.filter(run=second).count() == second.suggestions_count
+
+
+def test_a_failed_run_leaves_previous_suggestions_current(computed_shop, monkeypatch):
+    first = computed_shop.run
+    before = set(selectors.current_suggestions().values_list("pk", flat=True))
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(services, "compute_suggestions", boom)
+    with pytest.raises(RuntimeError):
+        services.run_all()
+    failed = RecommendationRun.objects.exclude(pk=first.pk).get()
+    assert failed.status == RecommendationRun.Status.FAILED
+    assert "engine exploded" in failed.error
+    first.refresh_from_db()
+    assert first.is_current
+    assert set(selectors.current_suggestions().values_list("pk", flat=True)) == before
+
+
+def test_a_half_finished_run_is_invisible_and_a_retried_shard_completes(shop, settings):
+    settings.RECOMMENDATIONS_SHARD_SIZE = 7
+    first = services.run_all()
+    before = set(selectors.current_suggestions().values_list("pk", flat=True))
+    run = services.start_run()
+    indexes = services.prepare_run(run_id=run.pk)
+    services.compute_shard(run_id=run.pk, index=indexes[0])
+    # given: the worker died here; shard 0 is written, shard 1 is not
+    assert set(selectors.current_suggestions().values_list("pk", flat=True)) == before
+    # when: shard 0 is delivered again, then shard 1
+    services.compute_shard(run_id=run.pk, index=indexes[0])
+    services.compute_shard(run_id=run.pk, index=indexes[1])
+    # then
+    run.refresh_from_db()
+    first.refresh_from_db()
+    assert run.is_current and not first.is_current
+    assert Suggestion.objects.filter(run=run).count() == run.suggestions_count
+
+
+def test_two_runs_never_interleave(shop):
+    services.start_run()
+    with pytest.raises(services.RunAlreadyActive):
+        services.start_run()
+
+
+def test_a_stale_run_is_failed_so_the_next_can_start(shop, settings):
+    settings.RECOMMENDATIONS_STALE_RUN_MINUTES = -1
+    stuck = services.start_run()
+    services.start_run()
+    stuck.refresh_from_db()
+    assert stuck.status == RecommendationRun.Status.FAILED
+
+
+def test_poison_shard_fails_the_run_after_max_deliveries(shop, settings):
+    settings.CELERY_MAX_DELIVERIES = 2
+    run = services.start_run()
+    services.prepare_run(run_id=run.pk)
+    RecommendationShard.objects.filter(run=run).update(attempts=2)
+    services.compute_shard(run_id=run.pk, index=0)
+    run.refresh_from_db()
+    assert run.status == RecommendationRun.Status.FAILED
+    assert not run.is_current
+
+
+def test_run_with_no_customers_completes(db):
+    run = services.run_all()
+    assert run.status == RecommendationRun.Status.COMPLETED
+    assert run.suggestions_count == 0

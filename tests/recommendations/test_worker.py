@@ -1,0 +1,169 @@
+"""Real Celery worker on PostgreSQL + Redis: the nightly run and the fault test.
+
+CEL-05 for runs: the worker is SIGKILLed (its whole process group) while the
+shards of a run are being computed; the previous suggestions stay current,
+and a fresh worker picks the redelivered shards up and completes the run.
+The killed worker's unacknowledged shard is requeued as the Redis visibility
+timeout would (see ``_redeliver_unacked``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from celery import group
+
+from recommendations import selectors, services, tasks
+from recommendations.models import RecommendationRun, RecommendationShard
+from tests.conftest import REPO_ROOT, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+
+def _redeliver_unacked(broker_url: str) -> None:
+    """What the Redis visibility timeout does, now: requeue unacked messages.
+
+    kombu requeues a dead consumer's unacknowledged messages once they are
+    older than the visibility timeout (an hour here), on a sweep roughly
+    every 100 s; the test does not wait that long. The killed worker is gone
+    and the next is not started yet, so nothing is requeued twice.
+    """
+    from crm.celery import app
+
+    with app.connection_for_write(broker_url) as connection:
+        channel = connection.default_channel
+        channel.visibility_timeout = 0  # every unacked message counts as expired
+        channel.qos.restore_visible(num=1000, interval=1)
+
+
+def _start_worker(tmp_path, name: str, *, db, broker) -> subprocess.Popen:
+    """A ``celery worker`` like the ``celery_worker_process`` fixture's."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_BROKER_URL": broker,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+    }
+    log_path = tmp_path / f"{name}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed by the caller's teardown
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "-Q",
+            "default,import,send",
+            "-c",
+            "1",
+            "-P",
+            "prefork",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.log_path = log_path
+    process.log_file = log
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the second worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    return process
+
+
+def _run_status(run_id: int) -> RecommendationRun:
+    return RecommendationRun.objects.get(pk=run_id)
+
+
+def test_nightly_run_completes_on_a_real_worker(shop, celery_worker_process, settings):
+    settings.RECOMMENDATIONS_SHARD_SIZE = 5
+    tasks.run_suggestions_task.delay("schedule")
+    run = wait_for(
+        lambda: RecommendationRun.objects.filter(status="completed").first(),
+        timeout=90,
+        message=f"no run completed:\n{celery_worker_process.log_path.read_text()}",
+    )
+    assert run.is_current and run.suggestions_count > 0
+    assert run.shards_total == run.shards_done
+
+
+def test_a_killed_worker_leaves_previous_suggestions_and_the_retry_completes(
+    shop,
+    postgres_db,
+    celery_broker,
+    settings,
+    tmp_path,
+):
+    # given: a completed run, and a second run prepared with one shard per customer
+    first = services.run_all()
+    before = set(selectors.current_suggestions().values_list("pk", flat=True))
+    assert before
+    settings.RECOMMENDATIONS_SHARD_SIZE = 1
+    run = services.start_run()
+    indexes = services.prepare_run(run_id=run.pk)
+    assert len(indexes) == 12
+    # (its own worker: the shared fixture's teardown expects a live process)
+    worker = _start_worker(tmp_path, "first", db=postgres_db, broker=celery_broker)
+    group(tasks.compute_shard_task.s(run.pk, index) for index in indexes).apply_async()
+    # when: the whole worker is killed after its first shards
+    wait_for(
+        lambda: _run_status(run.pk).shards_done >= 2,
+        timeout=60,
+        interval=0.02,
+        message=worker.log_path.read_text(),
+    )
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    worker.log_file.close()
+    # then: the half-done run is invisible, the previous suggestions current
+    interrupted = _run_status(run.pk)
+    assert interrupted.status == "running" and not interrupted.is_current
+    first.refresh_from_db()
+    assert first.is_current
+    assert set(selectors.current_suggestions().values_list("pk", flat=True)) == before
+    # and a fresh worker completes the run from the redelivered shards
+    _redeliver_unacked(celery_broker)
+    second = _start_worker(tmp_path, "second", db=postgres_db, broker=celery_broker)
+    try:
+        done = wait_for(
+            lambda: _run_status(run.pk).status == "completed",
+            timeout=90,
+            message=second.log_path.read_text(),
+        )
+        assert done
+        finished = _run_status(run.pk)
+        assert finished.is_current and finished.shards_done == 12
+        assert not RecommendationShard.objects.filter(run=run).exclude(status="done")
+        first.refresh_from_db()
+        assert not first.is_current
+        assert not (
+            set(selectors.current_suggestions().values_list("pk", flat=True)) & before
+        )
+    finally:
+        try:
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(second.pid, signal.SIGKILL)
+        second.log_file.close()
