@@ -490,6 +490,8 @@ def suggestion_performance() -> list[dict]:
         shown = row["shown"]
         row["acceptance_rate"] = row["accepted"] / shown if shown else None
         row["conversion_rate"] = row["converted"] / shown if shown else None
+        row["kind_label"] = Suggestion.Kind(row["kind"]).label
+        row["channel_label"] = Suggestion.Channel(row["channel"]).label
         result.append(row)
     return result
 

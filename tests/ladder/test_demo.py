@@ -22,6 +22,13 @@ def demo_shop(django_db_setup, django_db_blocker):
 
         Ladder.objects.all().delete()
         delete_demo_data()
+        # The demo's users (manager, sales, …) would otherwise outlive the
+        # module and clash with the role fixtures of later tests.
+        from django.contrib.auth import get_user_model
+
+        from crm.demo import DEMO_USERS
+
+        get_user_model().objects.filter(username__in=list(DEMO_USERS)).delete()
 
 
 def test_the_three_demo_ladders_are_published(demo_shop):

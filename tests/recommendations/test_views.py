@@ -26,7 +26,7 @@ def test_runs_page_shows_runs_and_performance_to_managers(
     assert response.status_code == 200
     text = response.content.decode()
     assert "Suggestion runs" in text and "completed" in text.lower()
-    assert "cross_sell" in text
+    assert "Cross-sell" in text
     fragment = client.get("/suggestions/runs/", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
