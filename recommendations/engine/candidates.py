@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recommendations.engine._validation import (
     require_frame,
@@ -17,7 +18,7 @@ from recommendations.engine._validation import (
     require_no_nulls,
     require_unique,
 )
-from recommendations.engine.basket import RuleIndex, suggest_for_basket
+from recommendations.engine.basket import RuleIndex
 
 #: Ladder steps. dtypes: ladder_id int64, step_id int64, position int64 (1 = entry),
 #: product_id int64, price float64, cross_sell_only bool.
@@ -171,6 +172,54 @@ def step_complement_candidates(
     )
 
 
+def _plain(item: object) -> object:
+    return item.item() if isinstance(item, np.generic) else item
+
+
+def _rule_table(index: RuleIndex) -> dict[str, object]:
+    """The index's rules as flat arrays (one entry per (antecedent key, rule)).
+
+    ``key``: the antecedent key number; ``key_rank``: the order in which
+    ``suggest_for_basket`` meets keys of one length (combinations of the basket
+    items sorted by ``repr``, i.e. keys compared as tuples of their items' reprs);
+    ``position``: the rule's place in its key's list (best first).
+    """
+    keys = list(index.by_antecedent)
+    key_items = [sorted((_plain(item) for item in key), key=repr) for key in keys]
+    order = sorted(
+        range(len(keys)), key=lambda i: tuple(repr(item) for item in key_items[i])
+    )
+    key_rank = np.empty(len(keys), dtype=np.int64)
+    key_rank[order] = np.arange(len(keys))
+    consequents: list[object] = []
+    antecedents: list[tuple] = []
+    numbers: list[tuple[float, float, float]] = []
+    key_of: list[int] = []
+    position: list[int] = []
+    for number, key in enumerate(keys):
+        for place, entry in enumerate(index.by_antecedent[key]):
+            consequent, confidence, lift, support, antecedent = entry
+            consequents.append(_plain(consequent))
+            antecedents.append(antecedent)
+            numbers.append((confidence, lift, support))
+            key_of.append(number)
+            position.append(place)
+    values = np.asarray(numbers, dtype="float64").reshape(-1, 3)
+    antecedent_array = np.empty(len(antecedents), dtype=object)
+    antecedent_array[:] = antecedents
+    return {
+        "key_items": key_items,
+        "key_rank": key_rank,
+        "key": np.asarray(key_of, dtype=np.int64),
+        "position": np.asarray(position, dtype=np.int64),
+        "consequent": consequents,
+        "antecedents": antecedent_array,
+        "confidence": values[:, 0],
+        "lift": values[:, 1],
+        "support": values[:, 2],
+    }
+
+
 def rule_candidates(
     owned: pd.DataFrame,
     *,
@@ -178,46 +227,143 @@ def rule_candidates(
     now: pd.Timestamp,
     recent_days: int = 365,
     per_customer: int = 10,
+    chunk_size: int = 4096,
 ) -> pd.DataFrame:
     """Rule consequents of each customer's purchases of the last ``recent_days``.
 
-    Uses the basket index (longest matching antecedent first); the anchor is the
-    first antecedent item.
+    The same choice as ``basket.suggest_for_basket`` with the recent purchases as
+    the basket and every owned product excluded: rules whose whole antecedent was
+    bought recently, longest antecedent first, then confidence, lift (ties: the
+    antecedent met first among the basket's combinations, then the index order);
+    one row per consequent, at most ``per_customer`` per customer. The anchor is
+    the first antecedent item. Vectorised over all customers: antecedent keys are
+    matched with a sparse (customers x products) @ (products x keys) product,
+    ``chunk_size`` customers at a time to bound memory.
     """
     require_frame(owned, name="owned", columns=OWNED_COLUMNS)
     require_no_nulls(owned, name="owned", columns=OWNED_COLUMNS)
+    if per_customer < 1:
+        raise ValueError(f"per_customer must be >= 1, got {per_customer!r}")
     since = now - pd.Timedelta(days=recent_days)
     recent = owned[pd.to_datetime(owned["last_purchased_at"], utc=True) >= since]
-    all_owned = owned.groupby("customer_id")["product_id"].agg(frozenset)
-    rows: list[dict[str, object]] = []
-    # One in-memory index lookup per customer (sub-millisecond each).
-    for customer_id, items in recent.groupby("customer_id")["product_id"]:
-        found = suggest_for_basket(
-            index,
-            basket=items.tolist(),
-            k=per_customer,
-            exclude=all_owned.get(customer_id, frozenset()),
-        )
-        for suggestion in found:
-            rows.append(
-                {
-                    "customer_id": customer_id,
-                    "product_id": suggestion.product_id,
-                    "anchor_product_id": suggestion.antecedents[0],
-                    "antecedents": suggestion.antecedents,
-                    "confidence": suggestion.confidence,
-                    "lift": suggestion.lift,
-                    "support": suggestion.support,
-                    "strength": suggestion.confidence,
-                }
-            )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
+    if recent.empty or not index.by_antecedent:
         return _frame({}, length=0)
-    frame["kind"] = "cross_sell"
-    frame["source"] = "rule"
+    table = _rule_table(index)
+    if len(table["key"]) == 0:
+        return _frame({}, length=0)
+    catalogue = pd.Index(
+        pd.unique(
+            np.concatenate(
+                [
+                    owned["product_id"].to_numpy(dtype=object),
+                    np.asarray(table["consequent"], dtype=object),
+                    np.asarray(
+                        [item for items in table["key_items"] for item in items],
+                        dtype=object,
+                    ),
+                ]
+            )
+        )
+    )
+    n_products = len(catalogue)
+    key_items = table["key_items"]
+    key_length = np.asarray([len(items) for items in key_items], dtype=np.int64)
+    key_matrix = sp.csr_matrix(
+        (
+            np.ones(int(key_length.sum()), dtype=np.int32),
+            catalogue.get_indexer(
+                np.asarray(
+                    [item for items in key_items for item in items], dtype=object
+                )
+            ),
+            np.concatenate([[0], np.cumsum(key_length)]),
+        ),
+        shape=(len(key_items), n_products),
+    )
+    keys_by_product = key_matrix.T.tocsr()
+    # Rules of key j are table rows starts[j]:starts[j] + counts[j] (key order).
+    rule_order = np.lexsort((table["position"], table["key"]))
+    rule_counts = np.bincount(table["key"], minlength=len(key_items))
+    rule_starts = np.concatenate([[0], np.cumsum(rule_counts)[:-1]])
+    consequent_code = catalogue.get_indexer(
+        np.asarray(table["consequent"], dtype=object)
+    )
+
+    customers, customer_row = np.unique(
+        recent["customer_id"].to_numpy(dtype=np.int64), return_inverse=True
+    )
+    recent_code = catalogue.get_indexer(recent["product_id"].to_numpy(dtype=object))
+    owned_in = owned[owned["customer_id"].isin(customers)]
+    owned_pairs = np.unique(
+        np.searchsorted(customers, owned_in["customer_id"].to_numpy(dtype=np.int64))
+        * n_products
+        + catalogue.get_indexer(owned_in["product_id"].to_numpy(dtype=object))
+    )
+    basket = sp.csr_matrix(
+        (np.ones(len(recent_code), dtype=np.int32), (customer_row, recent_code)),
+        shape=(len(customers), n_products),
+    )
+    basket.sum_duplicates()
+    basket.data[:] = 1
+    picked: list[np.ndarray] = []
+    for start in range(0, len(customers), chunk_size):
+        counts = (basket[start : start + chunk_size] @ keys_by_product).tocoo()
+        full = counts.data == key_length[counts.col]
+        rows = counts.row[full].astype(np.int64) + start
+        keys = counts.col[full].astype(np.int64)
+        n_rules = rule_counts[keys]
+        total = int(n_rules.sum())
+        if total == 0:
+            continue
+        first = np.cumsum(n_rules) - n_rules
+        offsets = np.arange(total) - np.repeat(first, n_rules)
+        rule = rule_order[np.repeat(rule_starts[keys], n_rules) + offsets]
+        row = np.repeat(rows, n_rules)
+        pair = row * n_products + consequent_code[rule]
+        keep = ~np.isin(pair, owned_pairs)
+        rule, row, pair = rule[keep], row[keep], pair[keep]
+        # suggest_for_basket order: longest antecedent, confidence, lift, then the
+        # key's place among the basket's combinations and the rule's in its key.
+        order = np.lexsort(
+            (
+                table["position"][rule],
+                table["key_rank"][table["key"][rule]],
+                -table["lift"][rule],
+                -table["confidence"][rule],
+                -key_length[table["key"][rule]],
+                row,
+            )
+        )
+        rule, row, pair = rule[order], row[order], pair[order]
+        _, first_seen = np.unique(pair, return_index=True)
+        first_seen = np.sort(first_seen)
+        rule, row = rule[first_seen], row[first_seen]
+        group_start = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+        rank = np.arange(len(row)) - np.repeat(
+            group_start, np.diff(np.r_[group_start, len(row)])
+        )
+        within = rank < per_customer
+        picked.append(np.column_stack([row[within], rule[within]]))
+    if not picked:
+        return _frame({}, length=0)
+    chosen = np.concatenate(picked)
+    row, rule = chosen[:, 0], chosen[:, 1]
+    antecedents = table["antecedents"][rule]
+    confidence = table["confidence"][rule]
     return _frame(
-        {column: frame[column].to_numpy() for column in frame}, length=len(frame)
+        {
+            "customer_id": customers[row],
+            "product_id": np.asarray(table["consequent"], dtype=object)[rule].tolist(),
+            "kind": "cross_sell",
+            "source": "rule",
+            "anchor_product_id": [items[0] for items in antecedents],
+            "antecedents": pd.Series(antecedents, dtype=object).to_numpy(),
+            "confidence": confidence,
+            "lift": table["lift"][rule],
+            "support": table["support"][rule],
+            "strength": confidence,
+        },
+        length=len(row),
     )
 
 

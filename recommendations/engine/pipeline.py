@@ -314,13 +314,19 @@ def _attach_blend(
 
 
 def _strongest_evidence(
-    ranked: pd.DataFrame, *, profile: PurchaseProfile | None, weights: BlendWeights
+    ranked: pd.DataFrame,
+    *,
+    profile: PurchaseProfile | None,
+    weights: BlendWeights,
+    links: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     """Name the strongest blend part of each look-alike row (a new frame).
 
     Adds ``evidence_kind`` ("item_knn" | "pair_rule" | "lookalike", None for other
     sources) and, for the first two, ``anchor_product_id``: the owned product with
     the strongest cosine (item-kNN) or pair-rule confidence to the suggestion.
+    ``links`` (optional): the "item_knn" (``item_similarity``) and "pair_rule"
+    (``pair_confidence``) matrices of ``profile`` if already computed.
     """
     result = ranked.copy()
     result["evidence_kind"] = None
@@ -337,7 +343,8 @@ def _strongest_evidence(
         result.loc[rows, "evidence_kind"] = "lookalike"
         return result
     anchors = pd.array(result["anchor_product_id"], dtype="Int64").copy()
-    for kind, links in (
+    known = links or {}
+    for kind, compute in (
         ("item_knn", lambda: item_similarity(profile.owned)),
         (
             "pair_rule",
@@ -349,7 +356,7 @@ def _strongest_evidence(
             continue
         found = strongest_anchors(
             profile,
-            links=links(),
+            links=known[kind] if kind in known else compute(),
             customer_ids=result["customer_id"].to_numpy()[chosen],
             product_ids=result["product_id"].to_numpy()[chosen],
         )
@@ -360,8 +367,66 @@ def _strongest_evidence(
     return result
 
 
+#: Columns ``_reason`` reads from a ranked row.
+_REASON_COLUMNS: tuple[str, ...] = (
+    "product_id",
+    "source",
+    "strength",
+    "blend_score",
+    "item_knn",
+    "lookalike",
+    "rule_confidence",
+    "antecedents",
+    "confidence",
+    "lift",
+    "support",
+    "anchor_product_id",
+    "ladder_id",
+    "evidence_kind",
+)
+
+
+def _plain_column(column: pd.Series) -> list[object]:
+    """A column as plain Python values (what ``_json_safe`` returns), NA -> None.
+
+    Converted column-wise: numeric columns (numpy or nullable) through numpy's
+    ``tolist`` (native int / float), object columns value by value.
+    """
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_integer_dtype(column.dtype):
+        values = column.to_numpy(dtype="int64", na_value=0).tolist()
+    elif pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
+    else:
+        values = [
+            value if type(value) is str else _json_safe(value)
+            for value in column.to_numpy(dtype=object)
+        ]
+    if missing.any():
+        for position in np.flatnonzero(missing).tolist():
+            values[position] = None
+    return values
+
+
+def _plain_records(frame: pd.DataFrame, *, columns: tuple[str, ...]) -> list[dict]:
+    """Rows of ``frame`` as dicts of plain Python values (missing columns: None)."""
+    data = {
+        column: (
+            _plain_column(frame[column])
+            if column in frame.columns
+            else [None] * len(frame)
+        )
+        for column in columns
+    }
+    return [
+        dict(zip(columns, values, strict=True))
+        for values in zip(*data.values(), strict=True)
+    ]
+
+
 def _blend_evidence(row: dict) -> dict[str, object]:
-    if pd.isna(row.get("blend_score", np.nan)):
+    """Blend scores of a row from ``_plain_records`` ({} when it has none)."""
+    if row.get("blend_score") is None:
         return {}
     return {
         "blend_score": row["blend_score"],
@@ -372,6 +437,11 @@ def _blend_evidence(row: dict) -> dict[str, object]:
 
 
 def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, dict]:
+    """Reason code, params and evidence of one ranked row.
+
+    ``row`` holds plain Python values (``_plain_records``: NA is None), so the
+    dicts returned are JSON-safe as they are.
+    """
     product = names.get(row["product_id"], str(row["product_id"]))
     source = row["source"]
     evidence: dict[str, object] = {"source": source, "strength": row["strength"]}
@@ -397,7 +467,7 @@ def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, d
             evidence,
         )
     anchor = row["anchor_product_id"]
-    anchor_name = names.get(anchor, str(anchor)) if pd.notna(anchor) else ""
+    anchor_name = names.get(anchor, str(anchor)) if anchor is not None else ""
     ladder = ladder_names.get(row["ladder_id"], str(row["ladder_id"]))
     if source == "upsell":
         evidence |= {"ladder_id": row["ladder_id"], "from_product_id": anchor}
@@ -412,7 +482,7 @@ def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, d
     if source == "step_complement":
         evidence |= {"anchor_product_id": anchor}
         return "step_complement", {"product": product, "anchor": anchor_name}, evidence
-    named = row.get("evidence_kind") in ("item_knn", "pair_rule") and pd.notna(anchor)
+    named = row.get("evidence_kind") in ("item_knn", "pair_rule") and anchor is not None
     if source == "lookalike" and named:
         evidence |= {"strongest": row["evidence_kind"], "anchor_product_id": anchor}
         return "also_bought", {"product": product, "anchor": anchor_name}, evidence
@@ -447,8 +517,12 @@ def compute_suggestions(
     kept = kept_order_lines(inputs.order_lines)
     owned = _owned(kept)
     customer_ids = np.asarray(inputs.customers["customer_id"], dtype="int64")
+    # Scores, positions and rule candidates are per customer: work out only the
+    # requested customers' (the whole history still feeds rules and look-alikes).
+    requested_owned = owned[owned["customer_id"].isin(customer_ids)]
+    order_lines = inputs.order_lines
     scores = score_customers(
-        inputs.order_lines,
+        order_lines[order_lines["customer_id"].isin(customer_ids).to_numpy(bool)],
         products=inputs.products,
         thresholds=params.thresholds,
         customer_ids=customer_ids,
@@ -456,7 +530,7 @@ def compute_suggestions(
     positions = (
         inputs.positions
         if inputs.positions is not None
-        else derive_positions(owned, steps=inputs.steps)
+        else derive_positions(requested_owned, steps=inputs.steps)
     )
     frames = [
         upsell_candidates(positions, steps=inputs.steps),
@@ -476,7 +550,7 @@ def compute_suggestions(
     if rules is not None and len(rules):
         frames.append(
             rule_candidates(
-                owned,
+                requested_owned,
                 index=build_rule_index(rules),
                 now=now,
                 recent_days=params.recent_days,
@@ -486,6 +560,7 @@ def compute_suggestions(
     with_history = kept[kept["customer_id"].notna()]
     profile: PurchaseProfile | None = None
     scored: pd.DataFrame | None = None
+    links: dict[str, object] | None = None
     if with_history["customer_id"].nunique() > 1:
         purchases = pd.DataFrame(
             {
@@ -498,8 +573,16 @@ def compute_suggestions(
         profile = build_purchase_profile(
             purchases, now=now, half_life_days=params.blend.half_life_days
         )
+        links = {
+            "item_knn": item_similarity(profile.owned),
+            "pair_rule": pair_confidence(
+                profile, min_pair_count=params.blend.min_pair_count
+            ),
+        }
         scored = blend_cross_sell_scores(
             profile,
+            similarity=links["item_knn"],
+            confidence=links["pair_rule"],
             weights=params.blend,
             n_candidates=params.candidates_per_source,
             demographics=_demographics(
@@ -508,6 +591,7 @@ def compute_suggestions(
                 now=now,
                 weight=params.demographic_weight,
             ),
+            customer_ids=customer_ids,
         )
         frames.append(
             lookalike_candidates(scored, per_customer=params.candidates_per_source)
@@ -559,7 +643,9 @@ def compute_suggestions(
     ranked = rank_top_k(
         kept_candidates, k=params.k, max_per_category=params.max_per_category
     )
-    ranked = _strongest_evidence(ranked, profile=profile, weights=params.blend)
+    ranked = _strongest_evidence(
+        ranked, profile=profile, weights=params.blend, links=links
+    )
     names = dict(
         zip(
             inputs.products["product_id"],
@@ -570,14 +656,11 @@ def compute_suggestions(
     ladder_names = {
         ladder: f"#{ladder}" for ladder in inputs.steps["ladder_id"].unique()
     }
-    # Per-row dicts for the reason params and evidence: a few rows per customer.
+    # Per-row dicts for the reason params and evidence, built only for the ranked
+    # top-k rows, from columns converted to plain Python values once.
     explained = [
         _reason(row, names=names, ladder_names=ladder_names)
-        for row in ranked.to_dict(orient="records")
-    ]
-    explained = [
-        (code, _json_safe(params), _json_safe(evidence))
-        for code, params, evidence in explained
+        for row in _plain_records(ranked, columns=_REASON_COLUMNS)
     ]
     ranked["reason_code"] = [item[0] for item in explained]
     ranked["reason_params"] = [item[1] for item in explained]

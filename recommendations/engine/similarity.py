@@ -209,6 +209,9 @@ def blend_cross_sell_scores(
     exclude_owned: bool = True,
     demographics: np.ndarray | None = None,
     chunk_size: int = 512,
+    customer_ids: np.ndarray | None = None,
+    similarity: sp.csr_matrix | None = None,
+    confidence: sp.csr_matrix | None = None,
 ) -> pd.DataFrame:
     """Top ``n_candidates`` cross-sell products per customer.
 
@@ -224,14 +227,24 @@ def blend_cross_sell_scores(
     scaled to [0, 1] per customer. Owned products are dropped when ``exclude_owned``.
     Customers are processed in chunks to bound memory; the neighbour search costs
     O(customers x min(customers, ``weights.max_neighbour_pool``)).
+
+    ``customer_ids`` (optional): score only these customers (ids not in the profile
+    are ignored). Every profile customer still counts as a look-alike neighbour and
+    towards the product statistics, so a scored customer's rows are the same as in
+    a run over everyone; only the work for the others is skipped.
+    ``similarity`` / ``confidence`` (optional): ``item_similarity(profile.owned)``
+    and ``pair_confidence(profile, min_pair_count=weights.min_pair_count)`` when
+    the caller has them already (computed here otherwise).
     """
     n_customers, n_products = profile.owned.shape
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates!r}")
     if demographics is not None and len(demographics) != n_customers:
         raise ValueError("demographics must have one row per profile customer")
-    similarity = item_similarity(profile.owned)
-    confidence = pair_confidence(profile, min_pair_count=weights.min_pair_count)
+    if similarity is None:
+        similarity = item_similarity(profile.owned)
+    if confidence is None:
+        confidence = pair_confidence(profile, min_pair_count=weights.min_pair_count)
     popularity = profile.basket_counts / max(
         1, int(profile.basket_counts.max(initial=0))
     )
@@ -246,9 +259,14 @@ def blend_cross_sell_scores(
     pool_vectors_t = vectors[pool].T.tocsr()
     pool_owned = owned_float[pool]
     take = min(n_candidates, n_products)
+    selected = np.arange(n_customers)
+    if customer_ids is not None:
+        selected = np.flatnonzero(
+            np.isin(profile.customer_ids, np.asarray(customer_ids))
+        )
     frames: list[pd.DataFrame] = []
-    for start in range(0, n_customers, chunk_size):
-        rows = np.arange(start, min(start + chunk_size, n_customers))
+    for start in range(0, len(selected), chunk_size):
+        rows = selected[start : start + chunk_size]
         knn = _row_normalise((profile.recency[rows] @ similarity).toarray())
         neighbour_sim = (vectors[rows] @ pool_vectors_t).toarray()
         position = np.minimum(np.searchsorted(pool, rows), len(pool) - 1)
@@ -257,14 +275,20 @@ def blend_cross_sell_scores(
         k = min(weights.neighbours, len(pool) - 1)
         if k > 0:
             nearest = np.argpartition(-neighbour_sim, k - 1, axis=1)[:, :k]
-            kept = np.zeros_like(neighbour_sim)
-            np.put_along_axis(
-                kept,
-                nearest,
-                np.take_along_axis(neighbour_sim, nearest, axis=1),
-                axis=1,
+            # The k nearest as a CSR matrix built directly (columns ascending, zero
+            # similarities left out: the same matrix as from a dense copy).
+            nearest.sort(axis=1)
+            values = np.take_along_axis(neighbour_sim, nearest, axis=1)
+            nearest_matrix = sp.csr_matrix(
+                (
+                    values.ravel(),
+                    nearest.ravel(),
+                    np.arange(0, len(rows) * k + 1, k),
+                ),
+                shape=neighbour_sim.shape,
             )
-            lookalike = _row_normalise((sp.csr_matrix(kept) @ pool_owned).toarray())
+            nearest_matrix.eliminate_zeros()
+            lookalike = _row_normalise((nearest_matrix @ pool_owned).toarray())
         else:
             lookalike = np.zeros((len(rows), n_products), dtype=np.float32)
         owned_rows = profile.owned[rows]

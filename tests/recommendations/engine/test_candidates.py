@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommendations.engine.basket import build_rule_index
+from recommendations.engine.basket import build_rule_index, suggest_for_basket
 from recommendations.engine.candidates import (
     combine_candidates,
     derive_positions,
@@ -92,6 +92,61 @@ def test_rule_candidates_skip_owned_products() -> None:
     assert found["product_id"].tolist() == [301, 300]
     assert found["antecedents"].tolist() == [(100, 101), (100,)]
     assert found["confidence"].tolist() == [0.7, 0.5]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rule_candidates_match_suggest_for_basket_per_customer(seed: int) -> None:
+    # The vectorised lookup picks what suggest_for_basket picks for each customer
+    # (recent purchases as the basket, owned products excluded), ties included:
+    # few distinct confidences / lifts and ids above 9 (repr order "10" < "9").
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(150):
+        size = int(rng.integers(1, 4))
+        items = rng.choice(np.arange(1, 16), size + 1, replace=False)
+        rows.append(
+            {
+                "antecedents": tuple(int(item) for item in items[:size]),
+                "consequent": int(items[size]),
+                "support": float(rng.choice([0.1, 0.2])),
+                "confidence": float(rng.choice([0.3, 0.5, 0.7])),
+                "lift": float(rng.choice([1.0, 2.0])),
+            }
+        )
+    rules = pd.DataFrame(rows).drop_duplicates(["antecedents", "consequent"])
+    index = build_rule_index(rules)
+    purchases = [
+        (customer, int(product), NOW - pd.Timedelta(days=int(days)))
+        for customer in range(1, 30)
+        for product, days in zip(
+            rng.choice(np.arange(1, 16), int(rng.integers(1, 9)), replace=False),
+            rng.integers(1, 600, 9),
+            strict=False,
+        )
+    ]
+    frame = pd.DataFrame(
+        purchases, columns=["customer_id", "product_id", "last_purchased_at"]
+    )
+    found = rule_candidates(frame, index=index, now=NOW, per_customer=3, chunk_size=7)
+    recent = frame[frame["last_purchased_at"] >= NOW - pd.Timedelta(days=365)]
+    expected = []
+    for customer, items in recent.groupby("customer_id")["product_id"]:
+        for suggestion in suggest_for_basket(
+            index,
+            basket=items.tolist(),
+            k=3,
+            exclude=set(frame.loc[frame["customer_id"] == customer, "product_id"]),
+        ):
+            expected.append((customer, suggestion.product_id, suggestion.antecedents))
+    got = list(
+        zip(
+            found["customer_id"].tolist(),
+            found["product_id"].tolist(),
+            found["antecedents"].tolist(),
+            strict=True,
+        )
+    )
+    assert sorted(got) == sorted(expected)
 
 
 def test_popular_and_entry_steps_serve_customers_without_history() -> None:
