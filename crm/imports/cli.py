@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 from tqdm import tqdm
 
 from crm.models import ImportJob
@@ -64,12 +64,17 @@ def run_import_command(
         zoneinfo.ZoneInfo(options["time_zone"])
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise CommandError(f"Unknown time zone {options['time_zone']!r}.") from exc
-    job = create_import_job(
-        kind=kind,
-        file_path=path.resolve(),
-        file_name=path.name,
-        skip_invalid=options["skip_invalid"],
-    )
+    try:
+        job = create_import_job(
+            kind=kind,
+            file_path=path.resolve(),
+            file_name=path.name,
+            skip_invalid=options["skip_invalid"],
+        )
+    except DatabaseError as exc:
+        raise CommandError(
+            f"The database is not ready ({exc}). Run `manage.py migrate` first."
+        ) from exc
     show_bar = not options["no_progress"] and sys.stderr.isatty()
     with tqdm(
         total=100,

@@ -113,3 +113,26 @@ def test_progress_is_reported_in_stages(job):
     run_import_job(job_id=job.pk, progress=lambda pct, stage: seen.append((pct, stage)))
     assert [pct for pct, _ in seen] == sorted(pct for pct, _ in seen)
     assert seen[-1] == (100, "done")
+
+
+def test_an_unmigrated_database_gets_a_clear_message_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    source = tmp_path / "products.csv"
+    source.write_text("sku,name,price\nA1,Mouse,25.00\n")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_csv", "products", str(source)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "manage.py migrate" in result.stderr
