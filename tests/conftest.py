@@ -214,75 +214,78 @@ def celery_broker(redis_url, _celery_runs_inline):
     app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
-@pytest.fixture
-def celery_worker_process(postgres_db, celery_broker, tmp_path):
-    """A real ``celery worker`` subprocess on Redis, reading the test database.
+def start_celery_worker(*, db: dict, broker: str, log_path: Path, name: str):
+    """Start a real ``celery worker`` subprocess reading the test database.
 
-    The worker runs in its own process group so a fault test can kill it; the
-    test process publishes to the same Redis. Yields the Popen object, whose
-    ``log_path`` attribute holds the worker's log.
+    It runs in its own process group so a fault test can kill it whole, and
+    returns once the worker logs "ready." The Popen object carries
+    ``log_path`` and ``log_file`` (closed by ``stop_celery_worker``).
     """
-    import signal
     import subprocess
     import sys
     import time
 
-    db = postgres_db
-    database_url = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": celery_broker,
+        "DATABASE_URL": (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_BROKER_URL": broker,
         "DJANGO_SETTINGS_MODULE": "crm.settings",
     }
-    log_path = tmp_path / "worker.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed in teardown
+    log = open(log_path, "w")  # noqa: SIM115 - closed by stop_celery_worker
     worker = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "-Q",
-            "default,import,send",
-            "-c",
-            "1",
-            "-P",
-            "prefork",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"test-{os.getpid()}@%h",
+            sys.executable, "-m", "celery", "-A", "crm", "worker",
+            "-Q", "default,import,send", "-c", "1", "-P", "prefork",
+            "-l", "info", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "-n", f"{name}-{os.getpid()}@%h",
         ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
-    )
+    )  # fmt: skip
     worker.log_path = log_path
+    worker.log_file = log
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            stop_celery_worker(worker)
+            pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    return worker
+
+
+def stop_celery_worker(worker) -> None:
+    """Stop a worker started by ``start_celery_worker`` (warm, then cold)."""
+    import signal
+    import subprocess
+
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.log_file.close()
+
+
+@pytest.fixture
+def celery_worker_process(postgres_db, celery_broker, tmp_path):
+    """A real ``celery worker`` subprocess on Redis, reading the test database.
+
+    Yields the Popen object (see ``start_celery_worker``); the test process
+    publishes to the same Redis.
+    """
+    worker = start_celery_worker(
+        db=postgres_db, broker=celery_broker, log_path=tmp_path / "worker.log",
+        name="test",
+    )  # fmt: skip
+    try:
         yield worker
     finally:
-        try:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(worker.pid, signal.SIGKILL)
-        log.close()
+        stop_celery_worker(worker)
 
 
 def wait_for(

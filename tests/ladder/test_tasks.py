@@ -42,30 +42,6 @@ def _bought(customer, product, days_ago):
     )
 
 
-@pytest.fixture
-def worker(celery_worker_process):
-    """The shared real-worker fixture, with Celery's connection pools reset.
-
-    ``celery_worker_process`` closes ``app._pool`` but leaves it in kombu's
-    registry and in the app's cached producer pool, so a later publish in the
-    same process would go through a closed pool ("Acquire on closed pool").
-    """
-    from kombu import pools
-
-    from crm.celery import app
-
-    def reset():
-        # kombu keeps connection pools in a process-wide registry, so the
-        # closed pool would be handed out again: drop them all.
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    reset()
-    yield celery_worker_process
-    reset()
-
-
 def test_the_tasks_have_stable_names_and_safe_retry_settings():
     for task in (recompute_all_positions_task, recompute_customer_positions_task):
         assert task.name.startswith("ladder.recompute_")
@@ -84,7 +60,7 @@ def test_the_tasks_run_in_process_with_ids():
     assert CustomerLadderPosition.objects.count() == 1
 
 
-def test_the_scheduled_job_recomputes_everyone_on_a_real_worker(worker):
+def test_the_scheduled_job_recomputes_everyone_on_a_real_worker(celery_worker_process):
     # given: customers on both steps, one of them stalled
     basic, pro = _ladder()
     customers = [CustomerFactory() for _ in range(3)]
@@ -98,7 +74,7 @@ def test_the_scheduled_job_recomputes_everyone_on_a_real_worker(worker):
     wait_for(
         lambda: CustomerLadderPosition.objects.count() == 3,
         timeout=60,
-        message=f"positions were not written:\n{worker.log_path.read_text()}",
+        message=f"positions were not written:\n{celery_worker_process.log_path.read_text()}",
     )
     by_customer = {
         p.customer_id: p for p in CustomerLadderPosition.objects.select_related("step")
@@ -109,7 +85,9 @@ def test_the_scheduled_job_recomputes_everyone_on_a_real_worker(worker):
     assert by_customer[customers[2].pk].step == pro
 
 
-def test_a_committed_order_recomputes_its_customer_on_a_real_worker(worker):
+def test_a_committed_order_recomputes_its_customer_on_a_real_worker(
+    celery_worker_process,
+):
     basic, _ = _ladder()
     customer = CustomerFactory()
     place_order(
@@ -118,5 +96,5 @@ def test_a_committed_order_recomputes_its_customer_on_a_real_worker(worker):
     wait_for(
         lambda: CustomerLadderPosition.objects.filter(customer=customer).exists(),
         timeout=60,
-        message=f"no position:\n{worker.log_path.read_text()}",
+        message=f"no position:\n{celery_worker_process.log_path.read_text()}",
     )

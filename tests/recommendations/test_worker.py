@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from celery import group
 
 from recommendations import selectors, services, tasks
 from recommendations.models import RecommendationRun, RecommendationShard
-from tests.conftest import REPO_ROOT, wait_for
+from tests.conftest import start_celery_worker, stop_celery_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -39,57 +36,6 @@ def _redeliver_unacked(broker_url: str) -> None:
         channel = connection.default_channel
         channel.visibility_timeout = 0  # every unacked message counts as expired
         channel.qos.restore_visible(num=1000, interval=1)
-
-
-def _start_worker(tmp_path, name: str, *, db, broker) -> subprocess.Popen:
-    """A ``celery worker`` like the ``celery_worker_process`` fixture's."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_BROKER_URL": broker,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-    }
-    log_path = tmp_path / f"{name}.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed by the caller's teardown
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "-Q",
-            "default,import,send",
-            "-c",
-            "1",
-            "-P",
-            "prefork",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}-{os.getpid()}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    process.log_path = log_path
-    process.log_file = log
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the second worker did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    return process
 
 
 def _run_status(run_id: int) -> RecommendationRun:
@@ -124,7 +70,12 @@ def test_a_killed_worker_leaves_previous_suggestions_and_the_retry_completes(
     indexes = services.prepare_run(run_id=run.pk)
     assert len(indexes) == 12
     # (its own worker: the shared fixture's teardown expects a live process)
-    worker = _start_worker(tmp_path, "first", db=postgres_db, broker=celery_broker)
+    worker = start_celery_worker(
+        db=postgres_db,
+        broker=celery_broker,
+        log_path=tmp_path / "first.log",
+        name="first",
+    )
     group(tasks.compute_shard_task.s(run.pk, index) for index in indexes).apply_async()
     # when: the whole worker is killed after its first shards
     wait_for(
@@ -144,7 +95,12 @@ def test_a_killed_worker_leaves_previous_suggestions_and_the_retry_completes(
     assert set(selectors.current_suggestions().values_list("pk", flat=True)) == before
     # and a fresh worker completes the run from the redelivered shards
     _redeliver_unacked(celery_broker)
-    second = _start_worker(tmp_path, "second", db=postgres_db, broker=celery_broker)
+    second = start_celery_worker(
+        db=postgres_db,
+        broker=celery_broker,
+        log_path=tmp_path / "second.log",
+        name="second",
+    )
     try:
         done = wait_for(
             lambda: _run_status(run.pk).status == "completed",
@@ -161,9 +117,4 @@ def test_a_killed_worker_leaves_previous_suggestions_and_the_retry_completes(
             set(selectors.current_suggestions().values_list("pk", flat=True)) & before
         )
     finally:
-        try:
-            os.killpg(second.pid, signal.SIGTERM)
-            second.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(second.pid, signal.SIGKILL)
-        second.log_file.close()
+        stop_celery_worker(second)
