@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PG_URL ?= postgres://postgres@127.0.0.1:5432/ladder
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install serve lint bench clean
+.PHONY: demo test install serve lint bench clean messages screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@if command -v msgfmt >/dev/null; then \
+	  $(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null; \
+	else echo "gettext (msgfmt) is missing: pages stay in English (apt-get install gettext)"; fi
 
-demo: $(STAMP)
+demo: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(BIN)/python manage.py demo
 	@echo "Serving Ladder CRM on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
@@ -35,7 +37,7 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: install
 	@set -e; \
 	if [ -z "$$DATABASE_URL" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
 	  export DATABASE_URL="$(PG_URL)"; fi; \
@@ -48,9 +50,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# README screenshots: the demo shop in var/screenshots/, Debian's Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_rules.py
+
+# Refresh the Italian catalogue from the code (then translate the new
+# entries in crm/locale/it/LC_MESSAGES/django.po) and compile it.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l it --no-obsolete \
+	  --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache

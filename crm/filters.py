@@ -13,10 +13,14 @@ uses DRF's ``?search=`` over the same ``*_SEARCH_FIELDS``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -123,10 +127,52 @@ class CustomerFilterSet(django_filters.FilterSet):
     )
     has_email = django_filters.BooleanFilter(method="filter_has_email")
     has_phone = django_filters.BooleanFilter(method="filter_has_phone")
+    # Purchase figures are subqueries (crm.selectors.annotate_customer_figures):
+    # the customer list already has them; an API queryset gets them on demand.
+    last_purchase_from = django_filters.DateFilter(
+        method="filter_figure", label=_("Last purchase from")
+    )
+    last_purchase_to = django_filters.DateFilter(
+        method="filter_figure", label=_("Last purchase to")
+    )
+    spend_min = django_filters.NumberFilter(
+        method="filter_figure",
+        label=_("Lifetime spend at least"),
+        min_value=0,
+        max_value=10**11,
+    )
+    spend_max = django_filters.NumberFilter(
+        method="filter_figure",
+        label=_("Lifetime spend at most"),
+        min_value=0,
+        max_value=10**11,
+    )
 
     class Meta:
         model = Customer
         fields = ["status", "preferred_channel", "gender", "country"]
+
+    def filter_figure(self, queryset, name, value):
+        from crm.selectors import annotate_customer_figures
+
+        if "lifetime_value" not in queryset.query.annotations:
+            queryset = annotate_customer_figures(queryset)
+        if name == "last_purchase_from":
+            start = dt.datetime.combine(value, dt.time.min)
+            return queryset.filter(last_purchase_at__gte=timezone.make_aware(start))
+        if name == "last_purchase_to":
+            end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min)
+            return queryset.filter(last_purchase_at__lt=timezone.make_aware(end))
+        # The customer list brings a precomputed value when one exists
+        # (crm.selectors.customer_stored_value): filter on it, as it sorts.
+        field = (
+            "stored_value"
+            if "stored_value" in queryset.query.annotations
+            else "lifetime_value"
+        )
+        if name == "spend_min":
+            return queryset.filter(**{f"{field}__gte": value})
+        return queryset.filter(**{f"{field}__lte": value})
 
     def filter_q(self, queryset, name, value):
         found = _search(queryset, CUSTOMER_SEARCH_FIELDS, value)
@@ -223,3 +269,42 @@ class ConsentEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = ConsentEvent
         fields = ["action", "legal_basis"]
+
+
+class CustomerListFilterSet(CustomerFilterSet):
+    """The HTML customer list's filters: the API's, plus the higher apps'.
+
+    Ladder step and eligibility live in ladder and recommendations, which crm
+    may not import (DESIGN.md); each declares ``customer_list_filters`` on its
+    AppConfig (crm.hooks) and the filters are added here per instance. They
+    stay out of the API's FilterSet, whose schema is generated from the class.
+    """
+
+    def __init__(self, *args, **kwargs):
+        from crm.hooks import app_hooks
+
+        super().__init__(*args, **kwargs)
+        # The page's search box finds what the global search finds (accents,
+        # spaces and phone formats forgiven, on indexes) rather than the
+        # API's substring ``q``.
+        self.filters["q"] = django_filters.CharFilter(
+            method=self.filter_search, label="Search", max_length=100
+        )
+        self.hook_filters = {}
+        for declare in app_hooks("customer_list_filters"):
+            for spec in declare():
+                self.hook_filters[spec.name] = spec
+                self.filters[spec.name] = django_filters.ChoiceFilter(
+                    choices=spec.choices,
+                    label=spec.label,
+                    method=self.filter_hook,
+                    field_name=spec.name,
+                )
+
+    def filter_search(self, queryset, name, value):
+        from crm.selectors import filter_customers_by_query
+
+        return filter_customers_by_query(queryset, value)
+
+    def filter_hook(self, queryset, name, value):
+        return self.hook_filters[name].apply(queryset, value)

@@ -64,8 +64,11 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
     """The user's role name, the highest if several; None for anonymous users.
 
     Superusers count as managers. Group names are cached on the user object
-    for the request, so checking the role costs one query at most.
+    for the request, so checking the role costs one query at most: the one
+    that also loads the user's permissions (``crm.auth.load_access``).
     """
+    from crm.auth import group_names
+
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
@@ -73,7 +76,7 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
     cached = getattr(user, "_ladder_role", False)
     if cached is not False:
         return cached
-    names = set(user.groups.values_list("name", flat=True))
+    names = group_names(user)
     role = next((r for r in ROLES if r in names), None)
     user._ladder_role = role
     return role

@@ -7,6 +7,7 @@ required and the HTTPS/cookie hardening checked by ``check --deploy`` is on.
 See the README's configuration table for every variable.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "crm",
     "ladder",
     "recommendations",
@@ -68,8 +70,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crm.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,7 +133,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# ModelBackend with the staff profile joined to the user row and groups and
+# permissions read in one query (PERF-01: every page pays it).
+AUTHENTICATION_BACKENDS = ["crm.auth.RoleBackend"]
 LOGIN_URL = "login"
+# Brute-force lockout (SEC-05): attempts per username and per IP in a window.
+LOGIN_LOCKOUT_ATTEMPTS = env.int("LADDER_LOGIN_LOCKOUT_ATTEMPTS", default=10)
+LOGIN_LOCKOUT_IP_ATTEMPTS = env.int("LADDER_LOGIN_LOCKOUT_IP_ATTEMPTS", default=10)
+LOGIN_LOCKOUT_WINDOW_MINUTES = env.int("LADDER_LOGIN_LOCKOUT_MINUTES", default=15)
 LOGIN_REDIRECT_URL = "crm:home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -144,6 +156,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (SEC-02), django-csp 4 format. No inline script or
+# style attribute anywhere: own JavaScript and CSS are static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     # The __Host- prefix pins the cookie to this host, path / and HTTPS.
@@ -159,9 +185,15 @@ if PRODUCTION:
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian"))]
+# One catalogue for every app: `make messages` run at the root collects the
+# strings of crm, ladder, recommendations and campaigns into crm/locale.
 LOCALE_PATHS = [BASE_DIR / "crm" / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
+# Dates and numbers follow the active language (Django's per-locale formats);
+# the language comes from the browser (LocaleMiddleware) or the switcher.
+# USE_THOUSAND_SEPARATOR stays off: it would also group ids printed into
+# forms and URLs ("1.234"); figures are grouped by the crm_format filters.
 USE_TZ = True
 CURRENCY = env("LADDER_CURRENCY", default="EUR")
 
@@ -286,15 +318,89 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "ladder.recompute_all_positions",
         "schedule": crontab(hour=2, minute=30),
     },
+    "crm-cleanup-import-uploads": {
+        "task": "crm.cleanup_import_uploads",
+        "schedule": crontab(hour=4, minute=15),
+    },
     "recommendations-nightly-run": {
         "task": "recommendations.run_suggestions",
         "schedule": crontab(hour=3, minute=0),
         "args": ("schedule",),
     },
+    "campaigns-refresh-results": {
+        "task": "campaigns.refresh_results",
+        "schedule": crontab(minute=20),
+    },
+}
+
+# --- Campaign sending (campaigns.sending) --------------------------------------
+# Key of the suppression list's contact digests (PRIV-03). Derived from the
+# SECRET_KEY by default; set it explicitly so rotating SECRET_KEY keeps the list.
+SUPPRESSION_HMAC_KEY = env(
+    "LADDER_SUPPRESSION_KEY",
+    default=hashlib.sha256(f"ladder-suppression:{SECRET_KEY}".encode()).hexdigest(),
+)
+# Public address used in unsubscribe links inside messages.
+CAMPAIGNS_PUBLIC_BASE_URL = env(
+    "LADDER_PUBLIC_BASE_URL", default="http://localhost:8000"
+).rstrip("/")
+CAMPAIGNS_REPLY_TO = env.list("LADDER_CAMPAIGN_REPLY_TO", default=[])
+# Quiet hours (MKT-02), local time of the customer's home store (else TIME_ZONE);
+# a campaign's own quiet hours override them. Same start and end = none.
+CAMPAIGNS_QUIET_HOURS = (
+    env("LADDER_QUIET_HOURS_START", default="21:00"),
+    env("LADDER_QUIET_HOURS_END", default="08:00"),
+)
+# At most this many messages per customer and channel per rolling window (MKT-03).
+CAMPAIGNS_FREQUENCY_CAP = env.int("LADDER_FREQUENCY_CAP", default=2)
+CAMPAIGNS_FREQUENCY_WINDOW_DAYS = env.int("LADDER_FREQUENCY_WINDOW_DAYS", default=7)
+CAMPAIGNS_SEND_BATCH_SIZE = env.int("LADDER_SEND_BATCH_SIZE", default=100)
+# Outbox sweeper (CEL-04): re-publish pending/claimed rows older than this;
+# rows left in "sending" this long become "unknown" and are never resent.
+CAMPAIGNS_SEND_REQUEUE_AFTER = timedelta(
+    seconds=env.int("LADDER_SEND_REQUEUE_SECONDS", default=300)
+)
+CAMPAIGNS_SEND_STUCK_AFTER = timedelta(
+    seconds=env.int("LADDER_SEND_STUCK_SECONDS", default=300)
+)
+CAMPAIGNS_SEND_SWEEP_SECONDS = env.int("LADDER_SEND_SWEEP_SECONDS", default=60)
+CAMPAIGNS_SEND_MAX_RETRIES = env.int("LADDER_SEND_MAX_RETRIES", default=5)
+# SMS (MKT-04): a file under var/ by default, an HTTP gateway in production.
+CAMPAIGNS_SMS_BACKEND = env(
+    "LADDER_SMS_BACKEND", default="campaigns.backends.file.FileSmsBackend"
+)
+CAMPAIGNS_SMS_FILE_DIR = Path(
+    env("LADDER_SMS_FILE_DIR", default=str(BASE_DIR / "var" / "sms"))
+)
+CAMPAIGNS_SMS_GATEWAY_URL = env("LADDER_SMS_GATEWAY_URL", default="")
+CAMPAIGNS_SMS_GATEWAY_TOKEN = env("LADDER_SMS_GATEWAY_TOKEN", default="")
+CAMPAIGNS_SMS_SENDER = env("LADDER_SMS_SENDER", default="Ladder")
+# (connect, read) seconds for the gateway (CEL-08).
+CAMPAIGNS_SMS_TIMEOUT = (
+    env.float("LADDER_SMS_CONNECT_TIMEOUT", default=3.05),
+    env.float("LADDER_SMS_READ_TIMEOUT", default=10.0),
+)
+CAMPAIGNS_SMS_MAX_SEGMENTS = env.int("LADDER_SMS_MAX_SEGMENTS", default=3)
+CAMPAIGNS_SMS_COST_PER_SEGMENT = env.str("LADDER_SMS_COST_PER_SEGMENT", default="0.05")
+# Handling cost of one returned unit, charged against a campaign's margin.
+CAMPAIGN_RETURN_COST_PER_UNIT = env.float("LADDER_RETURN_COST_PER_UNIT", default=5.0)
+# Shared secret the SMS gateway presents when it forwards an inbound STOP.
+CAMPAIGNS_SMS_INBOUND_SECRET = env("LADDER_SMS_INBOUND_SECRET", default="")
+CELERY_BEAT_SCHEDULE["campaigns-send-sweep"] = {
+    "task": "campaigns.send_sweep",
+    "schedule": timedelta(seconds=CAMPAIGNS_SEND_SWEEP_SECONDS),
 }
 
 # --- Domain settings ----------------------------------------------------------
 LADDER_IMPORT_MAX_BYTES = env.int("LADDER_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
+# The import page's limits (SEC-15), checked before any job is created.
+LADDER_IMPORT_UPLOAD_MAX_BYTES = env.int(
+    "LADDER_IMPORT_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024
+)
+LADDER_IMPORT_UPLOAD_MAX_ROWS = env.int(
+    "LADDER_IMPORT_UPLOAD_MAX_ROWS", default=200_000
+)
+LADDER_IMPORT_RETENTION_DAYS = env.int("LADDER_IMPORT_RETENTION_DAYS", default=30)
 LADDER_IMPORT_ORDERS_TIME_ZONE = env("LADDER_IMPORT_TIME_ZONE", default=TIME_ZONE)
 # Rules of a good ladder and when a customer counts as stalled.
 LADDER_MIN_PRICE_GAP = env.float("LADDER_MIN_PRICE_GAP", default=0.10)
@@ -309,6 +415,14 @@ RECOMMENDATIONS_SHARD_SIZE = env.int("RECOMMENDATIONS_SHARD_SIZE", default=5000)
 RECOMMENDATIONS_STALE_RUN_MINUTES = env.int(
     "RECOMMENDATIONS_STALE_RUN_MINUTES", default=120
 )
+# A pending shard untouched this long lost its worker: the sweeper re-publishes it.
+RECOMMENDATIONS_SHARD_TIMEOUT_SECONDS = env.int(
+    "RECOMMENDATIONS_SHARD_TIMEOUT_SECONDS", default=600
+)
+CELERY_BEAT_SCHEDULE["recommendations-sweep-runs"] = {
+    "task": "recommendations.sweep_runs",
+    "schedule": timedelta(minutes=1),
+}
 LADDER_STALE_JOB_AFTER = timedelta(
     minutes=env.int("LADDER_STALE_JOB_MINUTES", default=60)
 )
@@ -317,10 +431,20 @@ LADDER_STALE_JOB_AFTER = timedelta(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every line carries the request id that the response's X-Request-ID echoes.
+    "filters": {"request_id": {"()": "crm.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -16,3 +16,11 @@ def import_file_task(job_id: int) -> None:
     from crm.services.imports import run_import_job
 
     run_import_job(job_id=job_id)
+
+
+@shared_task(name="crm.cleanup_import_uploads")
+def cleanup_import_uploads_task() -> None:
+    """Delete uploaded import files past their retention period (SEC-15)."""
+    from crm.services.imports import delete_expired_import_uploads
+
+    delete_expired_import_uploads()

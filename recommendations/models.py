@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -52,6 +53,8 @@ class RecommendationRun(models.Model):
     timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Last time the prepare task was published or started (see the shard's).
+    touched_at = models.DateTimeField(_("touched"), default=timezone.now)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -113,6 +116,11 @@ class RecommendationShard(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Last time the shard task was published or started a delivery: a pending
+    # shard untouched past RECOMMENDATIONS_SHARD_TIMEOUT_SECONDS is re-published
+    # by the sweeper (its worker died; Redis would wait for the visibility
+    # timeout).
+    touched_at = models.DateTimeField(_("touched"), default=timezone.now)
     customers_count = models.PositiveIntegerField(default=0)
     suggestions_count = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
@@ -164,8 +172,13 @@ class CustomerScore(models.Model):
         DOWNGRADED = "downgraded", _("Downgraded")
         EXCLUDED = "excluded", _("Excluded")
 
+    # No index of its own: the (run, customer) unique constraint serves it, and
+    # every index slows the run's bulk writes.
     run = models.ForeignKey(
-        RecommendationRun, on_delete=models.CASCADE, related_name="scores"
+        RecommendationRun,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
     )
     customer = models.ForeignKey(
         "crm.Customer", on_delete=models.CASCADE, related_name="recommendation_scores"
@@ -223,25 +236,34 @@ class Suggestion(models.Model):
         IN_STORE = "in_store", _("In store")
         CHECKOUT = "checkout", _("Checkout")
 
+    # run and customer: no single-column index, the (run, status) and
+    # (customer, status) indexes serve them; every index slows a run's writes.
     run = models.ForeignKey(
         RecommendationRun,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="suggestions",
+        db_index=False,
     )
     customer = models.ForeignKey(
-        "crm.Customer", on_delete=models.CASCADE, related_name="suggestions"
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="suggestions",
+        db_index=False,
     )
     product = models.ForeignKey(
         "crm.Product", on_delete=models.CASCADE, related_name="suggestions"
     )
+    # step and decided_by are mostly NULL: partial indexes (Meta) serve the
+    # SET NULL on delete without an entry per suggestion.
     step = models.ForeignKey(
         "ladder.Step",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="suggestions",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=20, blank=True)
@@ -267,6 +289,7 @@ class Suggestion(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     converted_order_id = models.BigIntegerField(null=True, blank=True)
 
@@ -279,6 +302,16 @@ class Suggestion(models.Model):
             models.Index(fields=["run", "status"], name="suggestion_run_idx"),
             models.Index(
                 fields=["status", "kind", "channel"], name="suggestion_report_idx"
+            ),
+            models.Index(
+                fields=["step"],
+                condition=Q(step__isnull=False),
+                name="suggestion_step_idx",
+            ),
+            models.Index(
+                fields=["decided_by"],
+                condition=Q(decided_by__isnull=False),
+                name="suggestion_decided_by_idx",
             ),
         ]
 

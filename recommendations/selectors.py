@@ -24,8 +24,9 @@ from django.db import connection
 from django.db.models import Count, Exists, Q, QuerySet
 
 from crm.models import ChannelConsent, Customer, Order, OrderLine, Product
-from crm.selectors import customers_visible_to
-from ladder.models import CustomerLadderPosition, Step, StepOffer
+from crm.roles import CLERK, ROLES, role_of, store_id_of
+from crm.selectors import customers_visible_to, order_lines_visible_to
+from ladder.models import CustomerLadderPosition, Ladder, Step, StepOffer
 from recommendations.engine.basket import RuleIndex, build_rule_index
 from recommendations.engine.basket import (
     suggest_for_basket as engine_suggest_for_basket,
@@ -261,6 +262,11 @@ def load_steps() -> pd.DataFrame:
     frame["price"] = frame["price"].astype("float64")
     frame["cross_sell_only"] = frame["cross_sell_only"].astype(bool)
     return frame
+
+
+def load_ladder_names() -> dict[int, str]:
+    """Published ladders' names by id, for the upsell reasons."""
+    return dict(Ladder.objects.filter(active=True).values_list("pk", "name"))
 
 
 def load_step_offers() -> pd.DataFrame:
@@ -584,34 +590,42 @@ def get_basket_rules(*, run_id: int | None) -> BasketRules:
 
 
 def suggest_basket_cross_sells(
-    *, skus: Iterable[str], customer_id: int | None = None, k: int = 3
+    *,
+    skus: Iterable[str],
+    customer_id: int | None = None,
+    k: int = 3,
+    basket: dict[str, dict] | None = None,
 ) -> tuple[list[BasketOffer], list[str], int | None]:
     """Best cross-sells for a basket of SKUs: (offers, unknown SKUs, run id).
 
     Served from the current run's cached rule index (never mined per request),
     then step complements. With a customer, products they own (not
     consumable) or declined within the quiet period are left out. Anonymous
-    baskets (no customer) work the same. About four small queries.
+    baskets (no customer) work the same. ``basket`` is the products the
+    caller already looked up ({sku: {"id", ...}}, e.g. the counter's scanned
+    lines), which saves the SKU lookup. Three small queries for a customer's
+    basket (four without ``basket``), two for an anonymous one.
     """
     from django.conf import settings
     from django.utils import timezone
 
     skus = list(dict.fromkeys(skus))
-    basket = products_by_sku(skus)
+    if basket is None:
+        basket = products_by_sku(skus)
+    else:
+        basket = {sku: basket[sku] for sku in skus if sku in basket}
     unknown = [sku for sku in skus if sku not in basket]
     rules = get_basket_rules(run_id=get_current_run_id())
     exclude: set[int] = set()
     if customer_id is not None:
         quiet = getattr(settings, "RECOMMENDATIONS_QUIET_PERIOD_DAYS", 90)
         since = timezone.now() - pd.Timedelta(days=quiet).to_pytimedelta()
-        exclude |= set(
-            Suggestion.objects.filter(
-                customer_id=customer_id,
-                status=Suggestion.Status.DECLINED,
-                status_changed_at__gte=since,
-            ).values_list("product_id", flat=True)
-        )
-        exclude |= set(
+        declined = Suggestion.objects.filter(
+            customer_id=customer_id,
+            status=Suggestion.Status.DECLINED,
+            status_changed_at__gte=since,
+        ).values_list("product_id", flat=True)
+        owned = (
             OrderLine.objects.filter(
                 order__customer_id=customer_id,
                 order__status=Order.Status.PLACED,
@@ -619,8 +633,9 @@ def suggest_basket_cross_sells(
             )
             .order_by()
             .values_list("product_id", flat=True)
-            .distinct()
         )
+        # One query for both: UNION also drops the duplicates.
+        exclude |= set(declined.order_by().union(owned))
     found = engine_suggest_for_basket(
         rules.index,
         basket=[row["id"] for row in basket.values()],
@@ -700,3 +715,164 @@ def neighbour_customer_ids(*, customer_id: int, limit: int) -> list[int]:
             orders.order_by("-pk").values_list("customer_id", flat=True)[: limit * 2]
         )
     return list(dict.fromkeys(related))[:limit]
+
+
+def _newcomer_scope_key(user: User | None) -> str:
+    """The store scope part of a cache key: what ``order_lines_visible_to`` sees."""
+    if user is None:
+        return "all"
+    role = role_of(user)
+    if role is None or role not in ROLES:
+        return "none"
+    if role == CLERK:
+        return f"store-{store_id_of(user) or 'none'}"
+    return "all"
+
+
+def _best_sellers(*, user: User | None, now, taken: list[int], count: int) -> list:
+    """Best sellers of the 30 days before ``now`` by buyers, as plain rows.
+
+    The same for every newcomer yet an aggregate over every recent order line
+    (over 100 ms on a million lines), so it is kept in the Django cache for
+    ``RECOMMENDATIONS_NEWCOMER_CACHE_SECONDS`` (default 300; 0 disables). The
+    key holds the store scope (a clerk counts only their store's orders, and
+    never gets a figure cached for another store), the day, and what it
+    excludes. A new run does not change it, so the run id is not in the key.
+    """
+    import datetime as dt
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    ttl = int(getattr(settings, "RECOMMENDATIONS_NEWCOMER_CACHE_SECONDS", 300))
+    key = ":".join(
+        (
+            "recommendations:newcomer-best",
+            _newcomer_scope_key(user),
+            now.date().isoformat(),
+            ",".join(str(pk) for pk in sorted(taken)),
+            str(count),
+        )
+    )
+    if ttl > 0:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    lines = OrderLine.objects.all() if user is None else order_lines_visible_to(user)
+    rows = list(
+        lines.filter(
+            order__status=Order.Status.PLACED,
+            order__placed_at__gte=now - dt.timedelta(days=30),
+            order__customer__isnull=False,
+            product__active=True,
+        )
+        .exclude(product_id__in=taken)
+        .exclude(product__kind=Product.Kind.CHARGE)
+        .order_by()
+        .values("product_id", "product__name", "product__sku", "product__price")
+        .annotate(n=Count("order__customer_id", distinct=True))
+        .order_by("-n", "product_id")[:count]
+    )
+    if ttl > 0:
+        cache.set(key, rows, ttl)
+    return rows
+
+
+def list_newcomer_offers(*, limit: int = 3, now=None, user: User | None = None) -> list:
+    """What to offer a customer with no history yet, with a reason each.
+
+    First the entry steps of the published ladders (where a value ladder
+    starts), most started-from in the last 90 days first; then, to fill
+    ``limit``, the best sellers of the last 30 days by number of buyers
+    (``_best_sellers``: cached, and counted over ``user``'s visible orders
+    when given). Two queries at most, one once the best sellers are cached.
+    Returns ``crm.hooks.Offer`` items.
+    """
+    import datetime as dt
+
+    from django.db.models import Min, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from crm.hooks import Offer
+
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=90)
+    first_position = (
+        Step.objects.filter(ladder_id=OuterRef("ladder_id"), cross_sell_only=False)
+        .order_by()
+        .values("ladder_id")
+        .annotate(first=Min("position"))
+        .values("first")[:1]
+    )
+    buyers = (
+        OrderLine.objects.filter(
+            product_id=OuterRef("product_id"),
+            order__status=Order.Status.PLACED,
+            order__placed_at__gte=since,
+            order__customer__isnull=False,
+        )
+        .order_by()
+        .values("product_id")
+        .annotate(n=Count("order__customer_id", distinct=True))
+        .values("n")[:1]
+    )
+    entry_steps = list(
+        Step.objects.filter(
+            ladder__active=True,
+            cross_sell_only=False,
+            product__active=True,
+            position=Subquery(first_position),
+        )
+        .select_related("ladder", "product")
+        .annotate(buyers=Coalesce(Subquery(buyers), 0))
+        .order_by("-buyers", "ladder__name")[:limit]
+    )
+    offers = [
+        Offer(
+            name=step.name,
+            sku=step.product.sku,
+            price=step.price,
+            reason=_(
+                "Where the “%(ladder)s” ladder starts: %(count)s customers "
+                "began here in the last 90 days."
+            )
+            % {"ladder": step.ladder.name, "count": step.buyers},
+        )
+        for step in entry_steps
+    ]
+    if len(offers) < limit:
+        taken = [step.product_id for step in entry_steps]
+        best = _best_sellers(user=user, now=now, taken=taken, count=limit - len(offers))
+        offers.extend(
+            Offer(
+                name=row["product__name"],
+                sku=row["product__sku"],
+                price=row["product__price"],
+                reason=_("Best seller: %(count)s customers bought it in 30 days.")
+                % {"count": row["n"]},
+            )
+            for row in best
+        )
+    return offers
+
+
+# --- the clerk's counter ------------------------------------------------------
+
+
+def list_counter_offers(
+    *, user: User, customer_id: int, limit: int = 6
+) -> list[Suggestion]:
+    """A customer's open in-person offers (in store, checkout), best first.
+
+    What a clerk may put to the customer across the counter: remote-channel
+    offers (e-mail, SMS, phone) belong to sales staff and campaigns, and a
+    clerk may not record them (``services.record_outcome``). Scoped like
+    ``list_customer_suggestions``; one query whatever the history.
+    """
+    return list(
+        list_customer_suggestions(user=user, customer_id=customer_id).filter(
+            channel__in=sorted(IN_PERSON_CHANNELS)
+        )[:limit]
+    )

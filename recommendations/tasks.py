@@ -73,3 +73,11 @@ def mark_converted_task(order_id: int) -> None:
     from recommendations.services import mark_converted
 
     mark_converted(order_id=order_id)
+
+
+@shared_task(name="recommendations.sweep_runs", **RETRY)
+def sweep_runs_task() -> None:
+    """Re-publish shards and prepares of active runs whose worker died (CEL-04)."""
+    from recommendations.services import sweep_stale_runs
+
+    sweep_stale_runs()

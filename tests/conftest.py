@@ -187,6 +187,10 @@ def postgres_db(transactional_db):
 
     if connection.vendor != "postgresql":
         skip_or_fail("this test needs PostgreSQL (set DATABASE_URL)")
+    from tests.roles_support import ensure_roles
+
+    # An earlier transactional test's flush may have emptied the role groups.
+    ensure_roles()
     return connection.settings_dict
 
 

@@ -7,7 +7,6 @@ anonymous callers.
 """
 
 from django.urls import include, path
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from crm.api import views
@@ -41,5 +40,6 @@ urlpatterns = [
     # Open to anonymous callers by design (it is how they log in); DRF's view
     # still runs the default authenticators, so a session-authenticated POST
     # without a CSRF token is refused.
-    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    # The lockout (SEC-05) counts attempts here as on the login form.
+    path("auth/token/", views.LockoutObtainAuthToken.as_view(), name="token"),
 ]

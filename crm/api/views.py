@@ -9,9 +9,12 @@ detail routes all see the same rows; an out-of-scope id is a 404.
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.template import Context, Template
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -24,6 +27,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -38,12 +43,14 @@ from crm.models import (
     ConsentEvent,
     Customer,
     Interaction,
+    LoginAttempt,
     Order,
     Product,
     Return,
     Store,
 )
 from crm.roles import CLERK, role_of, store_id_of
+from crm.services.auth import client_ip, record_login_attempt, reserve_login_attempt
 from crm.services.customers import create_customer, set_consent, update_customer
 from crm.services.orders import (
     LineInput,
@@ -486,6 +493,13 @@ class SwaggerDocsView(SpectacularSwaggerSplitView):
     permission_classes = [IsAuthenticated]
 
 
+# ReDoc's bundle (styled-components) injects <style> elements and starts a
+# blob: worker; a strict style-src breaks the page. The exception is scoped
+# to this page, which shows the API schema only, never customer data.
+@method_decorator(
+    csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}),
+    name="dispatch",
+)
 class RedocDocsView(SpectacularRedocView):
     """ReDoc from the sidecar's static files, with no third-party fonts."""
 
@@ -503,3 +517,61 @@ class RedocDocsView(SpectacularRedocView):
             )
         )
         return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+
+# --- Token login with the brute-force lockout (SEC-05) ----------------------------
+
+
+class LockoutObtainAuthToken(ObtainAuthToken):
+    """DRF's token endpoint, counting each attempt before the password is checked.
+
+    DRF's throttles are not a brute-force control (their counters race); the
+    lockout shares the web login's counters, so switching from the form to
+    the API buys an attacker nothing.
+    """
+
+    @extend_schema(
+        summary="Get an API token",
+        description=(
+            "Exchange a username and password for the user's API token. After "
+            "too many failed attempts for one username or from one address "
+            "(10 in 15 minutes by default), attempts are refused with 429."
+        ),
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT, description='{"token": "<key>"}'
+            ),
+            400: VALIDATION_ERROR,
+            429: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="Too many failed attempts for this username or address.",
+            ),
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        username = str(request.data.get("username", ""))[:150]
+        ticket = reserve_login_attempt(username=username, ip_address=client_ip(request))
+        user_agent = request.headers.get("User-Agent", "")
+        if not ticket.allowed:
+            record_login_attempt(
+                ticket=ticket, succeeded=False, via=LoginAttempt.Via.API,
+                user_agent=user_agent,
+            )  # fmt: skip
+            return Response(
+                {"detail": gettext("Too many failed attempts; try again later.")},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            record_login_attempt(
+                ticket=ticket, succeeded=False, via=LoginAttempt.Via.API,
+                user_agent=user_agent,
+            )  # fmt: skip
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        record_login_attempt(
+            ticket=ticket, succeeded=True, via=LoginAttempt.Via.API,
+            user_agent=user_agent,
+        )  # fmt: skip
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

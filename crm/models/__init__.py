@@ -5,7 +5,9 @@ from .customers import Channel, ChannelConsent, ConsentEvent, Customer
 from .imports import ImportJob
 from .interactions import Interaction
 from .orders import Order, OrderLine, Return
+from .security import LoginAttempt, LoginThrottle
 from .stores import StaffProfile, Store
+from .suppression import Suppression
 
 __all__ = [
     "Category",
@@ -15,10 +17,13 @@ __all__ = [
     "Customer",
     "ImportJob",
     "Interaction",
+    "LoginAttempt",
+    "LoginThrottle",
     "Order",
     "OrderLine",
     "Product",
     "Return",
     "StaffProfile",
     "Store",
+    "Suppression",
 ]

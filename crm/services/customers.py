@@ -138,3 +138,53 @@ def set_consent(
         occurred_at=when,
     )
     return consent
+
+
+# The kinds staff log by hand on the customer page, and the channel each uses.
+CONTACT_CHANNELS = {
+    "call": Channel.PHONE,
+    "email": Channel.EMAIL,
+    "sms": Channel.SMS,
+    "visit": Channel.IN_STORE,
+    "note": "",
+}
+
+
+@transaction.atomic
+def log_contact(
+    *,
+    customer: Customer,
+    staff: AbstractBaseUser,
+    kind: str,
+    outcome: str = "",
+    notes: str = "",
+    occurred_at: dt.datetime | None = None,
+    store_id: int | None = None,
+):
+    """Log a call, e-mail, SMS, visit or note a staff member had with a customer.
+
+    The channel follows from the kind; ``store_id`` is the clerk's store (None
+    for staff who act for every store). Raises ValidationError on an unknown
+    kind, a future date or text the database cannot hold.
+    """
+    from crm.models import Interaction, Store
+    from crm.services.orders import record_interaction
+
+    if kind not in CONTACT_CHANNELS:
+        raise ValidationError({"kind": f"Unknown contact kind “{kind}”."})
+    if occurred_at is not None and occurred_at > timezone.now() + dt.timedelta(
+        minutes=5
+    ):
+        raise ValidationError({"occurred_at": "The contact cannot be in the future."})
+    cleaned = clean_customer_fields({"notes": notes})  # NUL check
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    return record_interaction(
+        customer=customer,
+        kind=Interaction.Kind(kind),
+        channel=CONTACT_CHANNELS[kind],
+        staff=staff,
+        store=store,
+        outcome=outcome,
+        notes=cleaned["notes"],
+        occurred_at=occurred_at,
+    )

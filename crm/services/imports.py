@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +33,17 @@ from crm.imports.report import count_errors_by_code, render_error_report
 from crm.models import ImportJob
 
 logger = logging.getLogger(__name__)
+UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.csv")
 
 __all__ = [
     "ONLINE_RETAIL_TIME_ZONE",
     "create_import_job",
+    "delete_expired_import_uploads",
     "enqueue_import_job",
     "run_import_job",
+    "start_uploaded_import",
+    "store_import_upload",
+    "uploaded_import_path",
 ]
 FINISHED = (
     ImportJob.Status.DONE,
@@ -270,3 +279,83 @@ def _summary(job: ImportJob, prepared: PreparedImport) -> dict[str, Any]:
         "file_counts": prepared.file_counts,
         **prepared.details,
     }
+
+
+# --- Uploads from the import page (SEC-15) --------------------------------------
+
+
+def store_import_upload(*, chunks: Iterable[bytes]) -> Path:
+    """Write an uploaded file under a generated name in IMPORT_UPLOAD_DIR.
+
+    The client's file name never reaches the file system (no ``../`` games), and
+    the directory lies outside MEDIA_ROOT and STATIC_ROOT, so nothing uploaded
+    is ever served back. Owner-only permissions.
+    """
+    directory = Path(settings.IMPORT_UPLOAD_DIR)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{uuid.uuid4().hex}.csv"
+    with open(path, "xb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    path.chmod(0o600)
+    return path
+
+
+def uploaded_import_path(name: str) -> Path | None:
+    """The stored upload called ``name`` (a generated name), or None if gone or foreign."""
+    if not UPLOAD_NAME.fullmatch(name):
+        return None
+    path = Path(settings.IMPORT_UPLOAD_DIR) / name
+    return path if path.is_file() else None
+
+
+@transaction.atomic
+def start_uploaded_import(
+    *,
+    kind: str,
+    stored_path: Path,
+    file_name: str,
+    skip_invalid: bool,
+    created_by: AbstractBaseUser,
+) -> ImportJob:
+    """Create the job for a stored upload and queue it once committed."""
+    job = create_import_job(
+        kind=kind,
+        file_path=stored_path,
+        file_name=file_name[:255],
+        skip_invalid=skip_invalid,
+        created_by=created_by,
+    )
+    enqueue_import_job(job)
+    return job
+
+
+def delete_expired_import_uploads(*, now: datetime | None = None) -> int:
+    """Delete uploads older than LADDER_IMPORT_RETENTION_DAYS; return how many.
+
+    A file whose job is still pending or running is kept whatever its age;
+    an upload previewed but never started is deleted like a finished one.
+    """
+    directory = Path(settings.IMPORT_UPLOAD_DIR)
+    if not directory.is_dir():
+        return 0
+    cutoff = (now or timezone.now()).timestamp() - (
+        settings.LADDER_IMPORT_RETENTION_DAYS * 86400
+    )
+    in_use = set(
+        ImportJob.objects.exclude(status__in=FINISHED).values_list(
+            "file_path", flat=True
+        )
+    )
+    deleted = 0
+    for path in directory.glob("*.csv"):
+        try:
+            if path.stat().st_mtime >= cutoff or str(path) in in_use:
+                continue
+            path.unlink()
+            deleted += 1
+        except FileNotFoundError:
+            continue  # another cleanup got there first
+    if deleted:
+        logger.info("Deleted %s expired import upload(s)", deleted)
+    return deleted

@@ -12,13 +12,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from crm.auth_forms import LockoutAuthenticationForm
 from crm.figures import get_home_figures
 from crm.roles import role_of
 
 
 class LoginView(auth_views.LoginView):
+    """Django's login with the per-username and per-IP lockout (SEC-05)."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = LockoutAuthenticationForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked_out:
+            response.status_code = 429
+        return response
 
 
 class HomeView(TemplateView):

@@ -86,10 +86,22 @@ class BasketOfferSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class CheckoutOfferSerializer(serializers.Serializer):
+    """An offer of a running checkout campaign (recommendations.extensions)."""
+
+    campaign_id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    code = serializers.CharField(allow_blank=True)
+    discount_percent = serializers.CharField(allow_null=True)
+    sku = serializers.CharField(allow_blank=True)
+
+
 class BasketResponseSerializer(serializers.Serializer):
     run = serializers.IntegerField(allow_null=True)
     suggestions = BasketOfferSerializer(many=True)
     unknown_skus = serializers.ListField(child=serializers.CharField())
+    offers = CheckoutOfferSerializer(many=True)
 
 
 class RecommendationRunSerializer(serializers.ModelSerializer):

@@ -25,7 +25,7 @@ from crm.api.views import (
     as_drf_validation_error,
 )
 from crm.selectors import customers_visible_to
-from recommendations import selectors, services
+from recommendations import extensions, selectors, services
 from recommendations.api import serializers
 from recommendations.models import Suggestion
 
@@ -143,6 +143,9 @@ class BasketSuggestionsView(APIView):
             "run": run_id,
             "suggestions": [offer.__dict__ for offer in offers],
             "unknown_skus": unknown,
+            "offers": extensions.checkout_offers(
+                customer_id, data.validated_data["skus"]
+            ),
         }
         return Response(serializers.BasketResponseSerializer(payload).data)
 

@@ -14,10 +14,19 @@ customer's best blend score (``ranking.CalibrationParams``), so rule confidence
 counts through the blend instead of overriding it. A rule consequent outside the
 blended top ``candidates_per_source`` gets ``blend.rules * confidence``, the
 rule part of its blend score (a lower bound of the full blend score).
+
+History-wide work (rule mining, item cosine, pair rules, popularity, the
+look-alike pool) lives in an ``EngineContext``: ``build_engine_context`` makes
+it from the whole purchase history, and ``compute_suggestions`` builds one from
+its inputs unless ``EngineInputs.context`` brings one. Everything else is per
+requested customer and reads only their own lines, so a call with a context and
+one customer's lines gives exactly that customer's rows of a call over
+everyone (tests/recommendations/engine/test_context.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,17 +67,21 @@ from recommendations.engine.ranking import (
 from recommendations.engine.reasons import format_percent, format_ratio, render_reason
 from recommendations.engine.rules import RULE_COLUMNS, mine_rules
 from recommendations.engine.scores import (
+    CUSTOMER_SCORE_COLUMNS,
     PRODUCT_COLUMNS,
     ScoreThresholds,
     score_customers,
 )
 from recommendations.engine.similarity import (
     BlendWeights,
+    CrossSellModel,
     PurchaseProfile,
-    blend_cross_sell_scores,
+    align_profile,
+    build_cross_sell_model,
     build_purchase_profile,
     item_similarity,
     pair_confidence,
+    score_cross_sells,
     strongest_anchors,
 )
 
@@ -111,7 +124,15 @@ class EngineInputs:
     category_exclusions: ``filters.CATEGORY_EXCLUSION_COLUMNS``; outcomes:
     ``ranking.OUTCOME_COLUMNS``; declined: ``filters.DECLINED_COLUMNS``;
     positions: ``candidates.POSITION_COLUMNS`` or None (derived from purchases);
-    rules: ``rules.RULE_COLUMNS`` or None (mined from order baskets).
+    rules: ``rules.RULE_COLUMNS`` or None (mined from order baskets, or the
+    context's). context: an ``EngineContext`` (``build_engine_context``) of the
+    purchase history, or None (built from ``order_lines`` and ``customers``).
+    With a context, ``order_lines`` need only hold the requested customers' own
+    lines: item statistics, rules, popularity and look-alike neighbours come
+    from the context, so a run builds them once and every shard or one-customer
+    recompute does only its own customers' part. scores: the requested
+    customers' ``scores.score_customers`` result if the caller has it already
+    (computed from their lines otherwise).
     """
 
     order_lines: pd.DataFrame
@@ -129,6 +150,10 @@ class EngineInputs:
     declined: pd.DataFrame = field(default_factory=lambda: _empty(DECLINED_COLUMNS))
     positions: pd.DataFrame | None = None
     rules: pd.DataFrame | None = None
+    context: EngineContext | None = None
+    scores: pd.DataFrame | None = None
+    #: ladder id -> ladder name, for the upsell reasons ("#<id>" when missing).
+    ladder_names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,93 @@ class EngineParams:
     blend: BlendWeights = field(default_factory=BlendWeights)
 
 
+@dataclass(frozen=True)
+class EngineContext:
+    """What the engine derives from the whole purchase history, built once.
+
+    rules: mined rules (``rules.RULE_COLUMNS``, None when there is no purchase);
+    order_counts / total_orders: orders holding each product, and all orders
+    (popular products); cross_sell: the ``similarity.CrossSellModel`` (item
+    cosine, pair rules, look-alike pool; None below two customers with history);
+    genders: the one-hot gender columns of the demographic features. Reusable
+    by any call over the same history: a run builds it once for all its shards
+    and one-customer recomputes (``EngineInputs.context``).
+    """
+
+    rules: pd.DataFrame | None
+    order_counts: pd.Series
+    total_orders: int
+    cross_sell: CrossSellModel | None
+    genders: tuple[object, ...]
+
+
+def _purchases(kept: pd.DataFrame) -> pd.DataFrame:
+    with_customer = kept[kept["customer_id"].notna()]
+    return pd.DataFrame(
+        {
+            "customer_id": with_customer["customer_id"].astype("int64").to_numpy(),
+            "product_id": with_customer["product_id"].astype("int64").to_numpy(),
+            "purchased_at": pd.to_datetime(with_customer["placed_at"], utc=True),
+            "basket_id": with_customer["order_id"].to_numpy(),
+        }
+    )
+
+
+def build_engine_context(
+    order_lines: pd.DataFrame,
+    *,
+    customers: pd.DataFrame,
+    params: EngineParams,
+    now: pd.Timestamp,
+    rules: pd.DataFrame | None = None,
+) -> EngineContext:
+    """The ``EngineContext`` of a purchase history.
+
+    order_lines: every line of the history (``baskets.ORDER_LINE_COLUMNS``);
+    customers: ``filters.CUSTOMER_COLUMNS`` of (at least) the customers with
+    history, for the look-alike demographics (missing ones count as zeros);
+    rules: already mined rules, or None to mine them here. Pure.
+    """
+    require_frame(customers, name="customers", columns=CUSTOMER_COLUMNS)
+    if rules is not None:
+        require_frame(rules, name="rules", columns=RULE_COLUMNS)
+    kept = kept_order_lines(order_lines)
+    if rules is None and not kept.empty:
+        rules = mine_rules(
+            build_basket_matrix(order_lines, basket="order"),
+            min_support=params.min_support,
+            min_confidence=params.min_confidence,
+            min_lift=params.min_lift,
+            max_len=params.max_rule_len,
+        )
+    order_counts, total_orders = _order_counts(kept)
+    genders = _genders(customers)
+    purchases = _purchases(kept)
+    cross_sell = None
+    if purchases["customer_id"].nunique() > 1:
+        profile = build_purchase_profile(
+            purchases, now=now, half_life_days=params.blend.half_life_days
+        )
+        cross_sell = build_cross_sell_model(
+            profile,
+            weights=params.blend,
+            demographics=_demographics(
+                profile.customer_ids,
+                customers=customers,
+                now=now,
+                weight=params.demographic_weight,
+                genders=genders,
+            ),
+        )
+    return EngineContext(
+        rules=rules,
+        order_counts=order_counts,
+        total_orders=int(total_orders),
+        cross_sell=cross_sell,
+        genders=genders,
+    )
+
+
 def _validate(inputs: EngineInputs) -> None:
     require_frame(inputs.products, name="products", columns=PRODUCT_COLUMNS)
     require_no_nulls(inputs.products, name="products", columns=("product_id", "price"))
@@ -178,6 +290,8 @@ def _validate(inputs: EngineInputs) -> None:
         require_frame(inputs.positions, name="positions", columns=POSITION_COLUMNS)
     if inputs.rules is not None:
         require_frame(inputs.rules, name="rules", columns=RULE_COLUMNS)
+    if inputs.scores is not None:
+        require_frame(inputs.scores, name="scores", columns=CUSTOMER_SCORE_COLUMNS)
 
 
 def _owned(kept: pd.DataFrame) -> pd.DataFrame:
@@ -193,31 +307,53 @@ def _owned(kept: pd.DataFrame) -> pd.DataFrame:
     return owned[list(OWNED_COLUMNS)]
 
 
+def _genders(customers: pd.DataFrame) -> tuple[object, ...]:
+    """The gender values present, sorted: the demographic one-hot columns."""
+    values = customers["gender"].astype(object).dropna().unique().tolist()
+    return tuple(sorted(values, key=str))
+
+
 def _demographics(
     customer_ids: np.ndarray,
     *,
     customers: pd.DataFrame,
     now: pd.Timestamp,
     weight: float,
+    genders: tuple[object, ...],
 ) -> np.ndarray | None:
-    if weight <= 0 or len(customer_ids) == 0:
+    """Scaled age, location and one-hot gender (``genders`` columns) per customer.
+
+    Customers missing from ``customers`` get zeros. None when ``weight`` is 0.
+    """
+    if weight <= 0:
         return None
-    info = customers.set_index("customer_id").reindex(customer_ids)
+    info = customers.drop_duplicates("customer_id").set_index("customer_id")
+    info = info.reindex(customer_ids)
     birth = pd.to_datetime(info["birth_date"], utc=True)
     age = ((now - birth).dt.days / 365.25 / 100.0).fillna(0.0).to_numpy()
-    gender = pd.get_dummies(info["gender"].astype(object), dtype=float).to_numpy()
+    gender_values = info["gender"].astype(object).to_numpy()
+    gender = np.column_stack(
+        [np.zeros(len(info))]
+        + [(gender_values == value).astype(float) for value in genders]
+    )[:, 1:]
     latitude = (info["latitude"].astype("float64") / 90.0).fillna(0.0).to_numpy()
     longitude = (info["longitude"].astype("float64") / 180.0).fillna(0.0).to_numpy()
     features = np.column_stack([age, latitude, longitude, gender])
     return weight * features
 
 
-def _popularity(kept: pd.DataFrame, *, products: pd.DataFrame) -> pd.DataFrame:
-    active = products.loc[products["active"].astype(bool), "product_id"]
+def _order_counts(kept: pd.DataFrame) -> tuple[pd.Series, int]:
+    """Orders holding each product, and all orders (kept lines)."""
     if kept.empty:
+        return pd.Series(dtype="int64"), 0
+    return kept.groupby("product_id")["order_id"].nunique(), kept["order_id"].nunique()
+
+
+def _popularity(context: EngineContext, *, products: pd.DataFrame) -> pd.DataFrame:
+    active = products.loc[products["active"].astype(bool), "product_id"]
+    if context.total_orders == 0:
         return pd.DataFrame({"product_id": active.to_numpy(), "share": 0.0})
-    per_product = kept.groupby("product_id")["order_id"].nunique()
-    share = per_product / kept["order_id"].nunique()
+    share = context.order_counts / context.total_orders
     share = share.reindex(active.to_numpy()).fillna(0.0)
     return pd.DataFrame(
         {"product_id": share.index.to_numpy(), "share": share.to_numpy()}
@@ -514,23 +650,36 @@ def compute_suggestions(
     _validate(inputs)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
-    kept = kept_order_lines(inputs.order_lines)
-    owned = _owned(kept)
     customer_ids = np.asarray(inputs.customers["customer_id"], dtype="int64")
-    # Scores, positions and rule candidates are per customer: work out only the
-    # requested customers' (the whole history still feeds rules and look-alikes).
-    requested_owned = owned[owned["customer_id"].isin(customer_ids)]
+    context = inputs.context
+    if context is None:
+        context = build_engine_context(
+            inputs.order_lines,
+            customers=inputs.customers,
+            params=params,
+            now=now,
+            rules=inputs.rules,
+        )
+    # Everything below is per requested customer: their own lines only (the
+    # history-wide statistics are the context's).
     order_lines = inputs.order_lines
-    scores = score_customers(
-        order_lines[order_lines["customer_id"].isin(customer_ids).to_numpy(bool)],
-        products=inputs.products,
-        thresholds=params.thresholds,
-        customer_ids=customer_ids,
-    )
+    order_lines = order_lines[
+        order_lines["customer_id"].isin(customer_ids).to_numpy(bool)
+    ]
+    kept = kept_order_lines(order_lines)
+    owned = _owned(kept)
+    scores = inputs.scores
+    if scores is None:
+        scores = score_customers(
+            order_lines,
+            products=inputs.products,
+            thresholds=params.thresholds,
+            customer_ids=customer_ids,
+        )
     positions = (
         inputs.positions
         if inputs.positions is not None
-        else derive_positions(requested_owned, steps=inputs.steps)
+        else derive_positions(owned, steps=inputs.steps)
     )
     frames = [
         upsell_candidates(positions, steps=inputs.steps),
@@ -538,66 +687,47 @@ def compute_suggestions(
             positions, steps=inputs.steps, step_offers=inputs.step_offers
         ),
     ]
-    rules = inputs.rules
-    if rules is None and not kept.empty:
-        rules = mine_rules(
-            build_basket_matrix(inputs.order_lines, basket="order"),
-            min_support=params.min_support,
-            min_confidence=params.min_confidence,
-            min_lift=params.min_lift,
-            max_len=params.max_rule_len,
-        )
+    rules = inputs.rules if inputs.rules is not None else context.rules
     if rules is not None and len(rules):
         frames.append(
             rule_candidates(
-                requested_owned,
+                owned,
                 index=build_rule_index(rules),
                 now=now,
                 recent_days=params.recent_days,
                 per_customer=params.candidates_per_source,
             )
         )
-    with_history = kept[kept["customer_id"].notna()]
+    model = context.cross_sell
     profile: PurchaseProfile | None = None
     scored: pd.DataFrame | None = None
     links: dict[str, object] | None = None
-    if with_history["customer_id"].nunique() > 1:
-        purchases = pd.DataFrame(
-            {
-                "customer_id": with_history["customer_id"].astype("int64").to_numpy(),
-                "product_id": with_history["product_id"].astype("int64").to_numpy(),
-                "purchased_at": pd.to_datetime(with_history["placed_at"], utc=True),
-                "basket_id": with_history["order_id"].to_numpy(),
-            }
-        )
-        profile = build_purchase_profile(
-            purchases, now=now, half_life_days=params.blend.half_life_days
-        )
-        links = {
-            "item_knn": item_similarity(profile.owned),
-            "pair_rule": pair_confidence(
-                profile, min_pair_count=params.blend.min_pair_count
+    purchases = _purchases(kept)
+    if model is not None and len(purchases):
+        profile = align_profile(
+            build_purchase_profile(
+                purchases, now=now, half_life_days=params.blend.half_life_days
             ),
-        }
-        scored = blend_cross_sell_scores(
-            profile,
-            similarity=links["item_knn"],
-            confidence=links["pair_rule"],
-            weights=params.blend,
-            n_candidates=params.candidates_per_source,
+            product_ids=model.profile.product_ids,
+        )
+        links = {"item_knn": model.similarity, "pair_rule": model.confidence}
+        scored = score_cross_sells(
+            model,
+            customers=profile,
             demographics=_demographics(
                 profile.customer_ids,
                 customers=inputs.customers,
                 now=now,
                 weight=params.demographic_weight,
+                genders=context.genders,
             ),
-            customer_ids=customer_ids,
+            n_candidates=params.candidates_per_source,
         )
         frames.append(
             lookalike_candidates(scored, per_customer=params.candidates_per_source)
         )
     no_history = np.setdiff1d(customer_ids, owned["customer_id"].to_numpy())
-    popularity = _popularity(kept, products=inputs.products)
+    popularity = _popularity(context, products=inputs.products)
     frames.append(
         popular_candidates(
             no_history, popularity=popularity, per_customer=params.candidates_per_source
@@ -654,7 +784,8 @@ def compute_suggestions(
         )
     )
     ladder_names = {
-        ladder: f"#{ladder}" for ladder in inputs.steps["ladder_id"].unique()
+        ladder: inputs.ladder_names.get(int(ladder), f"#{ladder}")
+        for ladder in inputs.steps["ladder_id"].unique()
     }
     # Per-row dicts for the reason params and evidence, built only for the ranked
     # top-k rows, from columns converted to plain Python values once.

@@ -48,7 +48,9 @@ class BlendWeights:
 
     Look-alikes are searched among at most ``max_neighbour_pool`` customers (those
     who bought the most distinct products), which keeps the neighbour search
-    linear in the number of customers beyond that size.
+    linear in the number of customers beyond that size: scoring 100,000
+    customers compares each with 5,000, not with everyone. Below that many
+    customers (Online Retail has 4,372) everyone is a candidate neighbour.
     """
 
     item_knn: float = 1.0
@@ -58,7 +60,7 @@ class BlendWeights:
     half_life_days: float = 60.0
     neighbours: int = 30
     min_pair_count: int = 10
-    max_neighbour_pool: int = 20_000
+    max_neighbour_pool: int = 5_000
 
 
 @dataclass(frozen=True)
@@ -152,17 +154,39 @@ def pair_confidence(profile: PurchaseProfile, *, min_pair_count: int) -> sp.csr_
     )
 
 
+#: Above this many products the (products x products) matrices stay sparse:
+#: dense ones make the per-customer products several times faster but take
+#: products² x 4 bytes each.
+DENSE_CONFIDENCE_MAX_PRODUCTS = 4_000
+#: The pool's purchases are kept dense up to this many (customer, product) cells.
+DENSE_POOL_MAX_ENTRIES = 20_000_000
+
+
 def max_rule_confidence(
-    owned: sp.csr_matrix, *, confidence: sp.csr_matrix
+    owned: sp.csr_matrix, *, confidence: sp.csr_matrix | np.ndarray
 ) -> np.ndarray:
     """Best pair-rule confidence per (customer, product) over the owned products.
 
     ``owned``: bool CSR (customers x products); ``confidence``: CSR (products x
-    products) from ``pair_confidence``. Returns a dense float32 array shaped like
-    ``owned``: entry (r, c) = max over products a owned by r of confidence[a, c].
+    products) from ``pair_confidence``, or the same as a dense float32 array.
+    Returns a dense float32 array shaped like ``owned``: entry (r, c) = max over
+    products a owned by r of confidence[a, c].
     """
     owned = sp.csr_matrix(owned)
     result = np.zeros(owned.shape, dtype=np.float32)
+    if isinstance(confidence, np.ndarray):
+        # One vectorised maximum per owned product over the rows owning it:
+        # a few hundred array operations instead of millions of scattered ones.
+        by_product = owned.tocsc()
+        has_rules = confidence.any(axis=1)
+        for item in np.flatnonzero(np.diff(by_product.indptr) > 0):
+            if not has_rules[item]:
+                continue
+            rows = by_product.indices[
+                by_product.indptr[item] : by_product.indptr[item + 1]
+            ]
+            result[rows] = np.maximum(result[rows], confidence[item])
+        return result
     row_of = np.repeat(np.arange(owned.shape[0]), np.diff(owned.indptr))
     items = owned.indices
     starts = confidence.indptr[items]
@@ -189,6 +213,10 @@ def _row_normalise(scores: np.ndarray) -> np.ndarray:
 def _customer_vectors(
     profile: PurchaseProfile, demographics: np.ndarray | None
 ) -> sp.csr_matrix:
+    """Unit-length customer vectors: binary purchases, plus demographics if given.
+
+    Row-wise only, so a subset of customers gets the same vectors as in the whole.
+    """
     binary = profile.owned.astype(np.float32)
     norms = np.sqrt(np.asarray(binary.sum(axis=1)).ravel())
     inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
@@ -199,6 +227,155 @@ def _customer_vectors(
         inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         vectors = sp.diags(inverse) @ vectors
     return sp.csr_matrix(vectors, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class CrossSellModel:
+    """The history-wide half of the cross-sell scorer, built once per history.
+
+    Item cosine (``similarity``), pair-rule ``confidence``, ``popularity`` (basket
+    share over the best seller) and the look-alike neighbour pool: its customer
+    ids (sorted), their unit vectors as a dense (features x pool) float32 array
+    and their purchases; ``dense_confidence``, the confidence matrix as a dense
+    array when the catalogue is small enough (``DENSE_CONFIDENCE_MAX_PRODUCTS``),
+    which makes the best-rule lookup several times faster; likewise
+    ``dense_similarity`` and ``dense_pool_owned`` (``DENSE_POOL_MAX_ENTRIES``). ``score_cross_sells``
+    scores any customers against it;
+    a run builds it once and scores every shard, and a one-customer recompute
+    reuses it (``pipeline.EngineContext``).
+    """
+
+    profile: PurchaseProfile
+    weights: BlendWeights
+    similarity: sp.csr_matrix
+    confidence: sp.csr_matrix
+    popularity: np.ndarray
+    pool_customer_ids: np.ndarray
+    pool_vectors_t: np.ndarray
+    pool_owned: sp.csr_matrix
+    dense_confidence: np.ndarray | None = None
+    dense_similarity: np.ndarray | None = None
+    dense_pool_owned: np.ndarray | None = None
+
+
+def build_cross_sell_model(
+    profile: PurchaseProfile,
+    *,
+    weights: BlendWeights,
+    demographics: np.ndarray | None = None,
+    similarity: sp.csr_matrix | None = None,
+    confidence: sp.csr_matrix | None = None,
+) -> CrossSellModel:
+    """Build the ``CrossSellModel`` of a purchase history.
+
+    ``demographics``: optional float array (n_customers, n_features) aligned with
+    ``profile.customer_ids``. The neighbour pool is every customer, or the
+    ``weights.max_neighbour_pool`` who bought the most distinct products.
+    ``similarity`` / ``confidence``: ``item_similarity(profile.owned)`` and
+    ``pair_confidence(profile, min_pair_count=weights.min_pair_count)`` when the
+    caller has them already (computed here otherwise).
+    """
+    n_customers = profile.owned.shape[0]
+    if demographics is not None and len(demographics) != n_customers:
+        raise ValueError("demographics must have one row per profile customer")
+    if similarity is None:
+        similarity = item_similarity(profile.owned)
+    if confidence is None:
+        confidence = pair_confidence(profile, min_pair_count=weights.min_pair_count)
+    popularity = profile.basket_counts / max(
+        1, int(profile.basket_counts.max(initial=0))
+    )
+    pool = np.arange(n_customers)
+    if n_customers > weights.max_neighbour_pool:
+        breadth = np.diff(profile.owned.indptr)
+        pool = np.sort(
+            np.argsort(-breadth, kind="stable")[: weights.max_neighbour_pool]
+        )
+    pool_profile = _profile_rows(profile, pool)
+    # Dense: every pair of customers has a non-zero demographic product, so a
+    # sparse result would be dense anyway, at several times the cost.
+    pool_vectors_t = np.ascontiguousarray(
+        _customer_vectors(
+            pool_profile, None if demographics is None else demographics[pool]
+        )
+        .T.toarray()
+        .astype(np.float32)
+    )
+    confidence = sp.csr_matrix(confidence)
+    return CrossSellModel(
+        profile=profile,
+        weights=weights,
+        similarity=sp.csr_matrix(similarity),
+        confidence=confidence,
+        dense_confidence=(
+            confidence.toarray().astype(np.float32)
+            if confidence.shape[0] <= DENSE_CONFIDENCE_MAX_PRODUCTS
+            else None
+        ),
+        dense_similarity=(
+            np.asarray(similarity.toarray(), dtype=np.float32)
+            if similarity.shape[0] <= DENSE_CONFIDENCE_MAX_PRODUCTS
+            else None
+        ),
+        dense_pool_owned=(
+            pool_profile.owned.astype(np.float32).toarray()
+            if len(pool) * similarity.shape[0] <= DENSE_POOL_MAX_ENTRIES
+            else None
+        ),
+        popularity=popularity,
+        pool_customer_ids=profile.customer_ids[pool],
+        pool_vectors_t=pool_vectors_t,
+        pool_owned=pool_profile.owned.astype(np.float32).tocsr(),
+    )
+
+
+def _profile_rows(profile: PurchaseProfile, rows: np.ndarray) -> PurchaseProfile:
+    """The same profile restricted to some customers (product statistics kept)."""
+    return PurchaseProfile(
+        customer_ids=profile.customer_ids[rows],
+        product_ids=profile.product_ids,
+        owned=profile.owned[rows],
+        recency=profile.recency[rows],
+        basket_counts=profile.basket_counts,
+        pair_counts=profile.pair_counts,
+    )
+
+
+def align_profile(
+    profile: PurchaseProfile, *, product_ids: np.ndarray
+) -> PurchaseProfile:
+    """``profile`` re-indexed on ``product_ids`` (sorted; other products dropped).
+
+    Used to score customers whose own profile was built from their lines only
+    against a ``CrossSellModel`` of the whole history. Basket and pair counts are
+    those of ``profile`` re-indexed (the model keeps its own).
+    """
+    product_ids = np.asarray(product_ids)
+    columns = np.searchsorted(product_ids, profile.product_ids)
+    columns = np.minimum(columns, max(len(product_ids) - 1, 0))
+    known = (
+        product_ids[columns] == profile.product_ids
+        if len(product_ids)
+        else np.zeros(len(profile.product_ids), dtype=bool)
+    )
+    mapping = sp.csr_matrix(
+        (
+            np.ones(int(known.sum()), dtype=np.float32),
+            (np.flatnonzero(known), columns[known]),
+        ),
+        shape=(len(profile.product_ids), len(product_ids)),
+    )
+    counts = np.zeros(len(product_ids), dtype=np.int64)
+    counts[columns[known]] = profile.basket_counts[known]
+    pairs = (mapping.T @ profile.pair_counts.astype(np.float32) @ mapping).tocsr()
+    return PurchaseProfile(
+        customer_ids=profile.customer_ids,
+        product_ids=product_ids,
+        owned=(profile.owned.astype(np.float32) @ mapping).astype(bool).tocsr(),
+        recency=(profile.recency @ mapping).astype(np.float32).tocsr(),
+        basket_counts=counts,
+        pair_counts=pairs.astype(np.int64),
+    )
 
 
 def blend_cross_sell_scores(
@@ -235,44 +412,79 @@ def blend_cross_sell_scores(
     ``similarity`` / ``confidence`` (optional): ``item_similarity(profile.owned)``
     and ``pair_confidence(profile, min_pair_count=weights.min_pair_count)`` when
     the caller has them already (computed here otherwise).
+
+    Equivalent to ``score_cross_sells(build_cross_sell_model(profile, ...),
+    customers=<the selected rows of profile>, ...)``.
     """
-    n_customers, n_products = profile.owned.shape
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates!r}")
-    if demographics is not None and len(demographics) != n_customers:
-        raise ValueError("demographics must have one row per profile customer")
-    if similarity is None:
-        similarity = item_similarity(profile.owned)
-    if confidence is None:
-        confidence = pair_confidence(profile, min_pair_count=weights.min_pair_count)
-    popularity = profile.basket_counts / max(
-        1, int(profile.basket_counts.max(initial=0))
+    model = build_cross_sell_model(
+        profile,
+        weights=weights,
+        demographics=demographics,
+        similarity=similarity,
+        confidence=confidence,
     )
-    vectors = _customer_vectors(profile, demographics)
-    owned_float = profile.owned.astype(np.float32)
-    pool = np.arange(n_customers)
-    if n_customers > weights.max_neighbour_pool:
-        breadth = np.diff(profile.owned.indptr)
-        pool = np.sort(
-            np.argsort(-breadth, kind="stable")[: weights.max_neighbour_pool]
-        )
-    pool_vectors_t = vectors[pool].T.tocsr()
-    pool_owned = owned_float[pool]
-    take = min(n_candidates, n_products)
-    selected = np.arange(n_customers)
+    selected = np.arange(len(profile.customer_ids))
     if customer_ids is not None:
         selected = np.flatnonzero(
             np.isin(profile.customer_ids, np.asarray(customer_ids))
         )
+    return score_cross_sells(
+        model,
+        customers=_profile_rows(profile, selected),
+        demographics=None if demographics is None else demographics[selected],
+        n_candidates=n_candidates,
+        exclude_owned=exclude_owned,
+        chunk_size=chunk_size,
+    )
+
+
+def score_cross_sells(
+    model: CrossSellModel,
+    *,
+    customers: PurchaseProfile,
+    demographics: np.ndarray | None = None,
+    n_candidates: int = 50,
+    exclude_owned: bool = True,
+    chunk_size: int = 512,
+) -> pd.DataFrame:
+    """Score ``customers`` against a ``CrossSellModel`` (see ``blend_cross_sell_scores``).
+
+    ``customers``: their purchase profile on the model's products (``align_profile``
+    or rows of the model's own profile); ``demographics``: their features, built
+    as for the model (None when the model has none). A customer who is in the
+    neighbour pool is never their own neighbour. Returns ``CANDIDATE_SCORE_COLUMNS``.
+    """
+    if n_candidates < 1:
+        raise ValueError(f"n_candidates must be >= 1, got {n_candidates!r}")
+    if not np.array_equal(customers.product_ids, model.profile.product_ids):
+        raise ValueError("customers must be profiled on the model's products")
+    weights = model.weights
+    n_products = len(model.profile.product_ids)
+    vectors = _customer_vectors(customers, demographics)
+    if vectors.shape[1] != model.pool_vectors_t.shape[0]:
+        raise ValueError("demographics must have the model's features")
+    pool_ids = model.pool_customer_ids
+    popularity = model.popularity
+    take = min(n_candidates, n_products)
     frames: list[pd.DataFrame] = []
-    for start in range(0, len(selected), chunk_size):
-        rows = selected[start : start + chunk_size]
-        knn = _row_normalise((profile.recency[rows] @ similarity).toarray())
-        neighbour_sim = (vectors[rows] @ pool_vectors_t).toarray()
-        position = np.minimum(np.searchsorted(pool, rows), len(pool) - 1)
-        in_pool = pool[position] == rows
+    if len(pool_ids) == 0 or n_products == 0:
+        return pd.DataFrame({column: [] for column in CANDIDATE_SCORE_COLUMNS})
+    for start in range(0, len(customers.customer_ids), chunk_size):
+        rows = np.arange(start, min(start + chunk_size, len(customers.customer_ids)))
+        if model.dense_similarity is not None:
+            knn = _row_normalise(
+                np.asarray(customers.recency[rows] @ model.dense_similarity)
+            )
+        else:
+            knn = _row_normalise((customers.recency[rows] @ model.similarity).toarray())
+        neighbour_sim = np.asarray(vectors[rows] @ model.pool_vectors_t)
+        ids = customers.customer_ids[rows]
+        position = np.minimum(np.searchsorted(pool_ids, ids), len(pool_ids) - 1)
+        in_pool = pool_ids[position] == ids
         neighbour_sim[np.flatnonzero(in_pool), position[in_pool]] = 0.0
-        k = min(weights.neighbours, len(pool) - 1)
+        k = min(weights.neighbours, len(pool_ids) - 1)
         if k > 0:
             nearest = np.argpartition(-neighbour_sim, k - 1, axis=1)[:, :k]
             # The k nearest as a CSR matrix built directly (columns ascending, zero
@@ -288,11 +500,25 @@ def blend_cross_sell_scores(
                 shape=neighbour_sim.shape,
             )
             nearest_matrix.eliminate_zeros()
-            lookalike = _row_normalise((nearest_matrix @ pool_owned).toarray())
+            if model.dense_pool_owned is not None:
+                lookalike = _row_normalise(
+                    np.asarray(nearest_matrix @ model.dense_pool_owned)
+                )
+            else:
+                lookalike = _row_normalise(
+                    (nearest_matrix @ model.pool_owned).toarray()
+                )
         else:
             lookalike = np.zeros((len(rows), n_products), dtype=np.float32)
-        owned_rows = profile.owned[rows]
-        rule = max_rule_confidence(owned_rows, confidence=confidence)
+        owned_rows = customers.owned[rows]
+        rule = max_rule_confidence(
+            owned_rows,
+            confidence=(
+                model.confidence
+                if model.dense_confidence is None
+                else model.dense_confidence
+            ),
+        )
         score = (
             weights.item_knn * knn
             + weights.lookalike * lookalike
@@ -303,11 +529,10 @@ def blend_cross_sell_scores(
             score[owned_rows.toarray()] = -np.inf
         top = np.argpartition(-score, take - 1, axis=1)[:, :take]
         top_score = np.take_along_axis(score, top, axis=1)
-        customer_index = np.repeat(rows, take)
         frame = pd.DataFrame(
             {
-                "customer_id": profile.customer_ids[customer_index],
-                "product_id": profile.product_ids[top.ravel()],
+                "customer_id": np.repeat(ids, take),
+                "product_id": model.profile.product_ids[top.ravel()],
                 "score": top_score.ravel().astype(np.float64),
                 "item_knn": np.take_along_axis(knn, top, axis=1).ravel(),
                 "lookalike": np.take_along_axis(lookalike, top, axis=1).ravel(),

@@ -8,11 +8,13 @@ every store. The panel and the outcome buttons follow the API's rules
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView
 
@@ -47,16 +49,25 @@ class RunListView(PermissionRequiredMixin, ListView):
         return [self.template_name]
 
 
-def _panel(request, customer_id: int, *, error: str = ""):
+def _panel(request, customer_id: int, *, error: str = "", recorded: str = ""):
     customer = get_object_or_404(customers_visible_to(request.user), pk=customer_id)
     suggestions = selectors.list_customer_suggestions(
         user=request.user, customer_id=customer.pk
     )
-    return render(
-        request,
-        PANEL,
-        {"customer": customer, "suggestions": suggestions, "error": error},
-    )
+    context = {
+        "customer": customer,
+        "suggestions": suggestions,
+        "error": error,
+        "recorded": recorded,
+    }
+    return render(request, PANEL, context)
+
+
+OUTCOME_MESSAGES = {
+    "shown": gettext_lazy("Recorded: “%(product)s” offered."),
+    "accepted": gettext_lazy("Recorded: “%(product)s” accepted."),
+    "declined": gettext_lazy("Recorded: “%(product)s” declined."),
+}
 
 
 class CustomerSuggestionsPanelView(PermissionRequiredMixin, View):
@@ -77,11 +88,12 @@ class SuggestionOutcomeView(PermissionRequiredMixin, View):
         suggestion = get_object_or_404(
             selectors.suggestions_visible_to(request.user), pk=pk
         )
-        error = ""
+        outcome = request.POST.get("outcome", "")
+        error = recorded = ""
         try:
             services.record_outcome(
                 suggestion_id=suggestion.pk,
-                outcome=request.POST.get("outcome", ""),
+                outcome=outcome,
                 channel=request.POST.get("channel") or None,
                 note=request.POST.get("note", "")[:2000],
                 user=request.user,
@@ -92,8 +104,17 @@ class SuggestionOutcomeView(PermissionRequiredMixin, View):
             if not request.headers.get("HX-Request"):
                 raise
             error = str(exc)
+        else:
+            recorded = OUTCOME_MESSAGES[outcome] % {"product": suggestion.product.name}
         if request.headers.get("HX-Request"):
-            return _panel(request, suggestion.customer_id, error=error)
+            return _panel(
+                request, suggestion.customer_id, error=error, recorded=recorded
+            )
+        # Without JavaScript the button posts a plain form: back to the page.
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, recorded)
         return HttpResponseRedirect(
-            reverse("recommendations:customer_panel", args=[suggestion.customer_id])
+            reverse("crm:customer_detail", args=[suggestion.customer_id])
         )

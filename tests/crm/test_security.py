@@ -17,6 +17,11 @@ PUBLIC_URL_NAMES = {
     "admin:login",
     "admin:logout",
     "admin:jsi18n",
+    # One-click unsubscribe must work from a mail client without a login
+    # (RFC 8058); the token in the URL is the authentication. The SMS gateway
+    # webhook authenticates with a shared secret instead of a session.
+    "campaigns_public:unsubscribe",
+    "campaigns_public:unsubscribe_one_click",
 }
 
 

@@ -42,10 +42,12 @@ def _fresh_caches():
 
     services.clear_reference_cache()
     services._RULES_CACHE.clear()
+    services.clear_run_states()
     selectors._BASKET_RULES.clear()
     yield
     services.clear_reference_cache()
     services._RULES_CACHE.clear()
+    services.clear_run_states()
     selectors._BASKET_RULES.clear()
 
 

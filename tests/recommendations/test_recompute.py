@@ -89,3 +89,51 @@ def test_a_rolled_back_order_enqueues_nothing(
             )
             raise RuntimeError("rollback")
     assert callbacks == [] and calls == []
+
+
+# (not the evidence: its blend scores carry recency weights of a later clock)
+_COMPARED = ("product_id", "kind", "source", "rank", "channel", "reason")
+
+
+def _offers(customer, *, run):
+    return list(
+        Suggestion.objects.filter(customer=customer, run=run, status="new")
+        .order_by("rank")
+        .values_list(*_COMPARED)
+    )
+
+
+def test_recompute_with_the_runs_cached_structures_matches_the_run(
+    computed_shop, django_assert_max_num_queries
+):
+    # given: a completed run; the per-run structures of this process are
+    # dropped, as in a fresh worker
+    services.clear_run_states()
+    customers = [*computed_shop.singles_a, *computed_shop.singles_b]
+    from_run = {
+        customer.pk: _offers(customer, run=computed_shop.run) for customer in customers
+    }
+    assert all(from_run.values())
+    # when: each customer is recomputed with nothing new bought (the first call
+    # builds the run's structures, the others reuse them)
+    for customer in customers:
+        services.recompute_customer_suggestions(customer_id=customer.pk)
+    # then: the same offers, reasons and evidence as the nightly run wrote
+    for customer in customers:
+        assert _offers(customer, run=computed_shop.run) == from_run[customer.pk]
+    # and a warm recompute reads only that customer's rows
+    with django_assert_max_num_queries(12):
+        services.recompute_customer_suggestions(customer_id=customers[0].pk)
+
+
+def test_a_new_current_run_replaces_the_cached_structures(computed_shop):
+    customer = computed_shop.singles_a[0]
+    services.recompute_customer_suggestions(customer_id=customer.pk)
+    assert set(services._RUN_STATES) >= {computed_shop.run.pk}
+    second = services.run_all()
+    services.recompute_customer_suggestions(customer_id=customer.pk)
+    assert services.run_state(run_id=second.pk).run_id == second.pk
+    assert all(
+        s.run_id == second.pk
+        for s in Suggestion.objects.filter(customer=customer, status="new")
+    )

@@ -115,3 +115,58 @@ def test_run_with_no_customers_completes(db):
     run = services.run_all()
     assert run.status == RecommendationRun.Status.COMPLETED
     assert run.suggestions_count == 0
+
+
+def test_the_sweeper_republishes_only_shards_left_past_the_timeout(shop, settings):
+    # given: a run whose two shards were published, then their worker died
+    # (tasks run inline here, so a re-published shard is computed at once)
+    settings.RECOMMENDATIONS_SHARD_SIZE = 7
+    settings.RECOMMENDATIONS_SHARD_TIMEOUT_SECONDS = 600
+    first = services.run_all()
+    run = services.start_run()
+    indexes = services.prepare_run(run_id=run.pk)
+    # when: the sweeper runs within the timeout, nothing is sent again
+    assert services.sweep_stale_runs() == {"shards": 0, "prepared": 0, "finalized": 0}
+    run.refresh_from_db()
+    assert run.status == RecommendationRun.Status.RUNNING and run.shards_done == 0
+    # when: one shard is past the timeout
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    RecommendationShard.objects.filter(run=run, index=indexes[0]).update(
+        touched_at=timezone.now() - timedelta(seconds=601)
+    )
+    assert services.sweep_stale_runs()["shards"] == 1
+    # then: only it was computed again; the other still waits for its message
+    assert list(
+        RecommendationShard.objects.filter(run=run)
+        .order_by("index")
+        .values_list("status", flat=True)
+    ) == ["done", "pending"]
+    # and once that one is stale too, the sweep completes the run
+    RecommendationShard.objects.filter(run=run).update(
+        touched_at=timezone.now() - timedelta(seconds=601)
+    )
+    services.sweep_stale_runs()
+    run.refresh_from_db()
+    first.refresh_from_db()
+    assert run.is_current and not first.is_current
+
+
+def test_the_sweeper_republishes_a_lost_prepare(shop, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # given: a run started, but its prepare message never reached a worker
+    run = services.start_run()
+    RecommendationRun.objects.filter(pk=run.pk).update(
+        touched_at=timezone.now() - timedelta(hours=1)
+    )
+    # when
+    counts = services.sweep_stale_runs()
+    # then: prepare ran (inline) and its shards were published and computed
+    run.refresh_from_db()
+    assert counts["prepared"] == 1
+    assert run.status == RecommendationRun.Status.COMPLETED and run.is_current

@@ -1,0 +1,23 @@
+"""Campaign models, re-exported so ``from campaigns.models import Campaign`` works."""
+
+from .campaigns import (
+    AudienceMember,
+    Campaign,
+    CampaignResult,
+    OfferCode,
+    OfferRedemption,
+    Variant,
+)
+from .segments import Segment
+from .sends import Send
+
+__all__ = [
+    "AudienceMember",
+    "Campaign",
+    "CampaignResult",
+    "OfferCode",
+    "OfferRedemption",
+    "Segment",
+    "Send",
+    "Variant",
+]

@@ -1,0 +1,1 @@
+"""Sending campaigns: the outbox of Send rows, its workers and its messages."""
