@@ -93,7 +93,7 @@ def test_panel_shows_the_reason_in_italian(_italian_catalogue, ladder_shop, sale
     client.force_login(sales)
     url = f"/suggestions/customers/{customer.pk}/"
     italian = client.get(url).content.decode()
-    assert "Prossimo gradino della scala Hair care: Colour, dopo Cut." in italian
+    assert "Gradino successivo della scala Hair care: Colour, dopo Cut." in italian
     assert "Next step on the" not in italian
     english = Client(headers={"Accept-Language": "en"})
     english.force_login(sales)
