@@ -1,6 +1,9 @@
 # Ladder CRM — the two commands a newcomer needs: `make demo` and `make test`.
 # Each target creates .venv and installs the project when missing.
 
+# `make test` probes the service ports with bash's /dev/tcp; Debian's /bin/sh (dash)
+# has no such thing and would silently fall back to SQLite.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
