@@ -33,6 +33,21 @@ class UpsertResult:
     updated: int
 
 
+def relax_commit_durability(using: str = "default") -> None:
+    """Let PostgreSQL acknowledge the current transaction before its WAL is flushed.
+
+    For writes that are safe to lose in a database crash because something
+    redoes them: the transaction stays atomic (after a crash it is either all
+    there or all gone, never half), only the last fraction of a second of
+    commits may be rolled back. Call inside ``transaction.atomic``; a no-op
+    outside PostgreSQL.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def bulk_upsert(
     *,
     model: type[models.Model],

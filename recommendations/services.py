@@ -14,14 +14,16 @@ unique constraint), so two runs never interleave.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
+from functools import partial
 
 import numpy as np
 import orjson
@@ -31,6 +33,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from psycopg.types.json import set_json_dumps
 
 from recommendations import selectors
 from recommendations.engine.baskets import build_basket_matrix
@@ -97,38 +100,44 @@ def _now() -> pd.Timestamp:
 # --- bulk writes ------------------------------------------------------------
 
 
-def _bulk_insert(model, frame: pd.DataFrame) -> int:
-    """Insert the rows of ``frame`` (columns = the model's db columns).
+@dataclass(frozen=True)
+class _PreparedInsert:
+    """Rows ready to insert: COPY rows on PostgreSQL, model instances elsewhere.
 
-    PostgreSQL: one ``COPY FROM STDIN`` (CSV); elsewhere ``bulk_create`` in
-    batches. JSON columns hold dicts or lists; NaN/None become NULL.
+    Preparing is pure Python and touches no connection, so a shard's compute
+    thread can do it while the main thread writes the previous chunk.
+    """
+
+    model: type
+    count: int
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple, ...] = ()
+    objects: tuple = ()
+
+
+def _prepare_insert(model, frame: pd.DataFrame, *, vendor: str) -> _PreparedInsert:
+    """``frame`` (columns = the model's db columns) made ready for ``vendor``.
+
+    JSON columns hold dicts or lists; NaN/None/NaT become NULL.
     """
     if frame.empty:
-        return 0
-    columns = list(frame.columns)
-    json_columns = {
-        field.column
-        for field in model._meta.concrete_fields
-        if field.get_internal_type() == "JSONField"
-    }
-    if connection.vendor == "postgresql":
-        buffer = io.StringIO()
+        return _PreparedInsert(model=model, count=0)
+    columns = tuple(frame.columns)
+    if vendor == "postgresql":
+        kinds = {
+            field.column: field.get_internal_type()
+            for field in model._meta.concrete_fields
+        }
         # Column by column (NULLs marked once per column, not tested per cell).
-        data = [
-            _csv_values(frame[column], is_json=column in json_columns)
-            for column in columns
-        ]
-        csv.writer(buffer).writerows(zip(*data, strict=True))
-        table = connection.ops.quote_name(model._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(column) for column in columns)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')"
-            ) as copy:
-                copy.write(buffer.getvalue())
-        return len(frame)
+        data = [_copy_values(frame[column], kind=kinds[column]) for column in columns]
+        return _PreparedInsert(
+            model=model,
+            count=len(frame),
+            columns=columns,
+            rows=tuple(zip(*data, strict=True)),
+        )
     attnames = {field.column: field.attname for field in model._meta.concrete_fields}
-    objects = [
+    objects = tuple(
         model(
             **{
                 attnames[key]: (None if _is_na(value) else value)
@@ -136,26 +145,81 @@ def _bulk_insert(model, frame: pd.DataFrame) -> int:
             }
         )
         for row in frame.to_dict(orient="records")
+    )
+    return _PreparedInsert(model=model, count=len(objects), objects=objects)
+
+
+def _insert_prepared(prepared: _PreparedInsert) -> int:
+    """Write prepared rows on this thread's connection; returns the row count.
+
+    PostgreSQL: one binary ``COPY FROM STDIN`` — a third of the CSV route's
+    cost for a shard's 15,000 suggestions (no float formatting in Python, no
+    number parsing in the server; measured 0.13 s against 0.31 s).
+    """
+    if not prepared.count:
+        return 0
+    model = prepared.model
+    if prepared.objects:
+        model.objects.bulk_create(prepared.objects, batch_size=2000)
+        return prepared.count
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    # Binary COPY needs each column's exact type: "varchar(10)" -> "varchar".
+    types = [
+        fields[column].db_type(connection).partition("(")[0].strip()
+        for column in prepared.columns
     ]
-    model.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in prepared.columns)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        # JSON arrives serialised (orjson, in the compute thread).
+        set_json_dumps(_serialised_json, context=raw)
+        with raw.copy(
+            f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)"
+        ) as copy:
+            copy.set_types(types)
+            for row in prepared.rows:
+                copy.write_row(row)
+    return prepared.count
 
 
-_NULL = "\\N"
+def _serialised_json(value: bytes) -> bytes:
+    return value
 
 
-def _csv_values(column: pd.Series, *, is_json: bool) -> list:
-    """One column's cells for a COPY CSV: JSON text, or values with NULL marks."""
-    if is_json:
-        return [_json_text(value) for value in column.tolist()]
-    values = column.tolist()
+def _bulk_insert(model, frame: pd.DataFrame) -> int:
+    """Insert the rows of ``frame`` (columns = the model's db columns).
+
+    PostgreSQL: one binary ``COPY FROM STDIN``; elsewhere ``bulk_create`` in
+    batches.
+    """
+    return _insert_prepared(_prepare_insert(model, frame, vendor=connection.vendor))
+
+
+def _copy_values(column: pd.Series, *, kind: str) -> list:
+    """One column's cells for a binary COPY of a ``kind`` field, NULLs as None.
+
+    JSON as bytes; decimals as ``Decimal`` (the binary numeric format takes
+    nothing else); datetimes as ``datetime``.
+    """
+    if kind == "JSONField":
+        return [_json_bytes(value) for value in column.tolist()]
+    if kind == "DecimalField":
+        return [
+            None if _is_na(value) else Decimal(str(value)) for value in column.tolist()
+        ]
+    if column.dtype.kind == "M":
+        # Plain datetimes: the driver's timestamp dumper expects them.
+        values = [None if pd.isna(value) else value.to_pydatetime() for value in column]
+    else:
+        values = column.tolist()
     if column.dtype.kind not in "iub":
         for position in np.flatnonzero(pd.isna(column).to_numpy()).tolist():
-            values[position] = _NULL
+            values[position] = None
     return values
 
 
-def _json_text(value) -> str:
+def _json_bytes(value) -> bytes:
     """JSON for a COPY row; orjson because a run writes ~700k such values.
 
     NaN becomes null (plain ``json.dumps`` would write NaN, which PostgreSQL's
@@ -163,7 +227,7 @@ def _json_text(value) -> str:
     """
     return orjson.dumps(
         value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    ).decode()
+    )
 
 
 def _is_na(value) -> bool:
@@ -596,15 +660,104 @@ def compute_shard(*, run_id: int, index: int) -> None:
     )
     params = engine_params()
     state = run_state(run_id=run_id)
-    inputs = _inputs_for(
-        customers,
-        rules=None,
-        context=state.context,
-        order_lines=(
-            None if state.lines is None else _range_rows(state.lines, customers)
-        ),
-        state=state,
+    vendor = connection.vendor
+    chunks = [
+        _inputs_for(
+            part,
+            rules=None,
+            context=state.context,
+            order_lines=(
+                None if state.lines is None else _range_rows(state.lines, part)
+            ),
+            state=state,
+        )
+        for part in _split_range(state.customers, customers, parts=_shard_chunks())
+    ]
+    compute = partial(
+        _compute_chunk,
+        params=params,
+        run_id=run_id,
+        engine_now=_now(),
+        now=timezone.now(),
+        vendor=vendor,
     )
+    # PostgreSQL works in its own process: while it takes one chunk's rows
+    # (COPY, indexes, foreign keys) a thread computes the next one, so the
+    # database's share of a shard mostly overlaps the engine's (the engine is
+    # pure pandas/numpy and touches no connection).
+    with _computed_ahead(compute, chunks, ahead=vendor == "postgresql") as computed:
+        with transaction.atomic():
+            locked = RecommendationShard.objects.select_for_update().get(pk=shard.pk)
+            if locked.status != RecommendationShard.Status.PENDING:
+                return
+            range_q = customers.q("customer_id")
+            Suggestion.objects.filter(range_q, run_id=run_id).delete()
+            CustomerScore.objects.filter(range_q, run_id=run_id).delete()
+            _check_constraints_per_statement()
+            customers_count = suggestions_count = 0
+            for chunk in computed:
+                suggestions_count += _insert_prepared(chunk.suggestions)
+                _insert_prepared(chunk.scores)
+                customers_count += chunk.customers
+            locked.status = RecommendationShard.Status.DONE
+            locked.customers_count = customers_count
+            locked.suggestions_count = suggestions_count
+            locked.seconds = round(time.perf_counter() - started, 3)
+            locked.save(
+                update_fields=[
+                    "status",
+                    "customers_count",
+                    "suggestions_count",
+                    "seconds",
+                ]
+            )
+            RecommendationRun.objects.filter(pk=run_id).update(
+                shards_done=F("shards_done") + 1
+            )
+    _finalize_if_done(run_id=run_id)
+
+
+# --- one shard, in chunks ------------------------------------------------------
+
+
+def _shard_chunks() -> int:
+    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_CHUNKS", 2)))
+
+
+def _split_range(
+    customers_frame: pd.DataFrame, customers: CustomerRange, *, parts: int
+) -> list[CustomerRange]:
+    """``customers`` cut into up to ``parts`` ranges of about as many customers."""
+    ids = np.sort(_range_rows(customers_frame, customers)["customer_id"].to_numpy())
+    if parts <= 1 or len(ids) < 2 * parts:
+        return [customers]
+    pieces = np.array_split(ids, parts)
+    ranges = [
+        CustomerRange(first=int(piece[0]), last=int(piece[-1])) for piece in pieces
+    ]
+    # The outer bounds stay the shard's, so the chunks cover exactly its range.
+    ranges[0] = replace(ranges[0], first=customers.first)
+    ranges[-1] = replace(ranges[-1], last=customers.last)
+    return ranges
+
+
+@dataclass(frozen=True)
+class _ComputedChunk:
+    customers: int
+    suggestions: _PreparedInsert
+    scores: _PreparedInsert
+
+
+def _compute_chunk(
+    inputs: EngineInputs,
+    *,
+    params: EngineParams,
+    run_id: int,
+    engine_now: pd.Timestamp,
+    now,
+    vendor: str,
+) -> _ComputedChunk:
+    """One chunk's scores and suggestions, ready to insert. No database access."""
     scores = score_customers(
         inputs.order_lines,
         products=inputs.products,
@@ -612,29 +765,54 @@ def compute_shard(*, run_id: int, index: int) -> None:
         customer_ids=inputs.customers["customer_id"].to_numpy(),
     )
     result = compute_suggestions(
-        replace(inputs, scores=scores), params=params, now=_now()
+        replace(inputs, scores=scores), params=params, now=engine_now
     )
-    rows = _suggestion_rows(result, run_id=run_id, now=timezone.now())
-    with transaction.atomic():
-        locked = RecommendationShard.objects.select_for_update().get(pk=shard.pk)
-        if locked.status != RecommendationShard.Status.PENDING:
-            return
-        range_q = customers.q("customer_id")
-        Suggestion.objects.filter(range_q, run_id=run_id).delete()
-        CustomerScore.objects.filter(range_q, run_id=run_id).delete()
-        _bulk_insert(Suggestion, rows)
-        _bulk_insert(CustomerScore, _score_rows(scores, run_id=run_id))
-        locked.status = RecommendationShard.Status.DONE
-        locked.customers_count = len(inputs.customers)
-        locked.suggestions_count = len(rows)
-        locked.seconds = round(time.perf_counter() - started, 3)
-        locked.save(
-            update_fields=["status", "customers_count", "suggestions_count", "seconds"]
-        )
-        RecommendationRun.objects.filter(pk=run_id).update(
-            shards_done=F("shards_done") + 1
-        )
-    _finalize_if_done(run_id=run_id)
+    return _ComputedChunk(
+        customers=len(inputs.customers),
+        suggestions=_prepare_insert(
+            Suggestion, _suggestion_rows(result, run_id=run_id, now=now), vendor=vendor
+        ),
+        scores=_prepare_insert(
+            CustomerScore, _score_rows(scores, run_id=run_id), vendor=vendor
+        ),
+    )
+
+
+@contextmanager
+def _computed_ahead(
+    compute: Callable[[EngineInputs], _ComputedChunk],
+    chunks: list[EngineInputs],
+    *,
+    ahead: bool,
+) -> Iterator[Iterator[_ComputedChunk]]:
+    """Yield an iterator of ``compute(chunk)``; ``ahead``: computed in a thread.
+
+    The thread starts on entry and runs one chunk ahead of the caller, who
+    writes each result as it arrives. Leaving early (an error, a shard already
+    done) cancels what has not started; the chunk in progress is awaited.
+    """
+    if not ahead:
+        yield (compute(chunk) for chunk in chunks)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard") as pool:
+        futures = [pool.submit(compute, chunk) for chunk in chunks]
+        try:
+            yield (future.result() for future in futures)
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _check_constraints_per_statement() -> None:
+    """Check foreign keys as each COPY ends rather than all at commit.
+
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, which would leave
+    every chunk's checks (~45,000 lookups a shard, 0.2 s) to the final commit,
+    when nothing is left to overlap them with.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _finalize_if_done(*, run_id: int) -> None:
@@ -662,10 +840,15 @@ def finalize_run(*, run_id: int) -> bool:
         _RUN_STATES[run_id] = replace(state, lines=None)
     mark = time.perf_counter()
     purge_stale_rows(keep_run_id=run_id)
+    purged = time.perf_counter()
     _refresh_statistics()
     run = RecommendationRun.objects.get(pk=run_id)
     RecommendationRun.objects.filter(pk=run_id).update(
-        timings=run.timings | {"purge": round(time.perf_counter() - mark, 3)}
+        timings=run.timings
+        | {
+            "purge": round(purged - mark, 3),
+            "analyze": round(time.perf_counter() - purged, 3),
+        }
     )
     return True
 
@@ -729,12 +912,20 @@ def purge_stale_rows(*, keep_run_id: int) -> None:
         ).values_list("pk", flat=True)
     )
     keep = [keep_run_id, *active]
+    # By run id, through the (run, status) and (run, customer) indexes: a
+    # filter on "not these runs" reads the whole table, new run included.
+    stale = list(
+        RecommendationRun.objects.exclude(pk__in=keep).values_list("pk", flat=True)
+    )
     with transaction.atomic():
-        Suggestion.objects.filter(status=Suggestion.Status.NEW).exclude(
-            run_id__in=keep
+        Suggestion.objects.filter(
+            run_id__in=stale, status=Suggestion.Status.NEW
         ).delete()
-        CustomerScore.objects.exclude(run_id__in=keep).delete()
-        AssociationRule.objects.exclude(run_id__in=keep).delete()
+        Suggestion.objects.filter(
+            run_id__isnull=True, status=Suggestion.Status.NEW
+        ).delete()
+        CustomerScore.objects.filter(run_id__in=stale).delete()
+        AssociationRule.objects.filter(run_id__in=stale).delete()
 
 
 def fail_run(*, run_id: int, error: str) -> None:

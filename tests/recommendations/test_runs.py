@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from recommendations import selectors, services
@@ -170,3 +172,40 @@ def test_the_sweeper_republishes_a_lost_prepare(shop, settings):
     run.refresh_from_db()
     assert counts["prepared"] == 1
     assert run.status == RecommendationRun.Status.COMPLETED and run.is_current
+
+
+def _offers(run: RecommendationRun) -> list[tuple]:
+    return sorted(
+        (*row[:-1], json.dumps(row[-1], sort_keys=True))
+        for row in Suggestion.objects.filter(run=run).values_list(
+            "customer_id", "product_id", "kind", "rank", "score", "reason", "evidence"
+        )
+    )
+
+
+def test_a_shard_cut_into_chunks_stores_what_it_stores_whole(shop, settings):
+    # On PostgreSQL the chunks are computed in a thread while the main thread
+    # writes the previous one; the rows must not depend on that.
+    settings.RECOMMENDATIONS_SHARD_SIZE = 100
+    settings.RECOMMENDATIONS_SHARD_CHUNKS = 1
+    whole = services.run_all()
+    expected = _offers(whole)  # before the next run purges them
+    settings.RECOMMENDATIONS_SHARD_CHUNKS = 3
+    chunked = services.run_all()
+    shard = chunked.shards.get()
+    assert shard.customers_count == 12
+    assert chunked.suggestions_count == whole.suggestions_count > 0
+    assert _offers(chunked) == expected
+    assert CustomerScore.objects.filter(run=chunked).count() == 12
+
+
+def test_split_range_covers_the_shard_in_about_equal_chunks(shop):
+    customers = selectors.load_customers(customers=selectors.ALL_CUSTOMERS)
+    ids = sorted(customers["customer_id"])
+    shard = selectors.CustomerRange(first=ids[0] - 5, last=ids[-1] + 5)
+    parts = services._split_range(customers, shard, parts=3)
+    assert len(parts) == 3
+    assert parts[0].first == shard.first and parts[-1].last == shard.last
+    covered = [[pk for pk in ids if part.first <= pk <= part.last] for part in parts]
+    assert [len(chunk) for chunk in covered] == [4, 4, 4]
+    assert sorted(pk for chunk in covered for pk in chunk) == ids
