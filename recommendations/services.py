@@ -863,12 +863,30 @@ def _refresh_statistics() -> None:
     """
     if connection.vendor != "postgresql":
         return
+    quote = connection.ops.quote_name
+    # Only the columns queries filter on: the text and JSON columns are most
+    # of each sampled row's bytes and of the time (0.6 s against 0.4 s on the
+    # bench's 300,000 suggestions).
     tables = ", ".join(
-        connection.ops.quote_name(model._meta.db_table)
-        for model in (Suggestion, CustomerScore)
+        f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
+        for model, columns in _PLANNED_COLUMNS.items()
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
+
+
+_PLANNED_COLUMNS = {
+    Suggestion: (
+        "run_id",
+        "status",
+        "customer_id",
+        "product_id",
+        "kind",
+        "channel",
+        "step_id",
+    ),
+    CustomerScore: ("run_id", "customer_id", "eligibility"),
+}
 
 
 @transaction.atomic

@@ -194,13 +194,12 @@ def apply_filters(
     exclusions = category_exclusions[list(CATEGORY_EXCLUSION_COLUMNS)]
     pairs = set(map(tuple, exclusions.to_numpy().tolist()))
     pairs |= {(b, a) for a, b in pairs}
-    excluded_category = np.array(
-        [
+    excluded_category = np.zeros(len(result), dtype=bool)
+    if pairs:  # most shops have none: skip a Python pass over every candidate
+        excluded_category[:] = [
             (a, b) in pairs
             for a, b in zip(anchor_category.tolist(), category.tolist(), strict=True)
-        ],
-        dtype=bool,
-    )
+        ]
     since = now - quiet_period
     recent = declined[pd.to_datetime(declined["declined_at"], utc=True) > since]
     declined_keys = pd.MultiIndex.from_frame(recent[["customer_id", "product_id"]])

@@ -560,43 +560,35 @@ def _plain_records(frame: pd.DataFrame, *, columns: tuple[str, ...]) -> list[dic
     ]
 
 
-def _blend_evidence(row: dict) -> dict[str, object]:
-    """Blend scores of a row from ``_plain_records`` ({} when it has none)."""
-    if row.get("blend_score") is None:
-        return {}
-    return {
-        "blend_score": row["blend_score"],
-        "item_knn": row["item_knn"],
-        "lookalike": row["lookalike"],
-        "rule_confidence": row["rule_confidence"],
-    }
-
-
 def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, dict]:
     """Reason code, params and evidence of one ranked row.
 
     ``row`` holds plain Python values (``_plain_records``: NA is None), so the
-    dicts returned are JSON-safe as they are.
+    dicts returned are JSON-safe as they are. Runs once per stored suggestion
+    (~300,000 a night), hence keys set in place rather than dicts merged.
     """
-    product = names.get(row["product_id"], str(row["product_id"]))
+    product_id = row["product_id"]
+    product = names.get(product_id, str(product_id))
     source = row["source"]
     evidence: dict[str, object] = {"source": source, "strength": row["strength"]}
-    evidence |= _blend_evidence(row)
+    if row.get("blend_score") is not None:
+        evidence["blend_score"] = row["blend_score"]
+        evidence["item_knn"] = row["item_knn"]
+        evidence["lookalike"] = row["lookalike"]
+        evidence["rule_confidence"] = row["rule_confidence"]
     if source == "rule":
-        antecedent = ", ".join(
-            names.get(item, str(item)) for item in row["antecedents"]
-        )
-        evidence |= {
-            "antecedents": list(row["antecedents"]),
-            "confidence": row["confidence"],
-            "lift": row["lift"],
-            "support": row["support"],
-        }
+        antecedents = row["antecedents"]
+        evidence["antecedents"] = list(antecedents)
+        evidence["confidence"] = row["confidence"]
+        evidence["lift"] = row["lift"]
+        evidence["support"] = row["support"]
         return (
             "rule",
             {
                 "confidence_pct": format_percent(row["confidence"]),
-                "antecedent": antecedent,
+                "antecedent": ", ".join(
+                    names.get(item, str(item)) for item in antecedents
+                ),
                 "product": product,
                 "lift": format_ratio(row["lift"]),
             },
@@ -604,37 +596,49 @@ def _reason(row: dict, *, names: dict, ladder_names: dict) -> tuple[str, dict, d
         )
     anchor = row["anchor_product_id"]
     anchor_name = names.get(anchor, str(anchor)) if anchor is not None else ""
-    ladder = ladder_names.get(row["ladder_id"], str(row["ladder_id"]))
     if source == "upsell":
-        evidence |= {"ladder_id": row["ladder_id"], "from_product_id": anchor}
+        evidence["ladder_id"] = row["ladder_id"]
+        evidence["from_product_id"] = anchor
         return (
             "upsell",
-            {"ladder": ladder, "product": product, "current": anchor_name},
+            {
+                "ladder": _ladder(row, ladder_names),
+                "product": product,
+                "current": anchor_name,
+            },
             evidence,
         )
     if source == "upsell_entry":
-        evidence |= {"ladder_id": row["ladder_id"]}
-        return "upsell_entry", {"ladder": ladder, "product": product}, evidence
+        evidence["ladder_id"] = row["ladder_id"]
+        return (
+            "upsell_entry",
+            {"ladder": _ladder(row, ladder_names), "product": product},
+            evidence,
+        )
     if source == "step_complement":
-        evidence |= {"anchor_product_id": anchor}
+        evidence["anchor_product_id"] = anchor
         return "step_complement", {"product": product, "anchor": anchor_name}, evidence
-    named = row.get("evidence_kind") in ("item_knn", "pair_rule") and anchor is not None
-    if source == "lookalike" and named:
-        evidence |= {"strongest": row["evidence_kind"], "anchor_product_id": anchor}
-        return "also_bought", {"product": product, "anchor": anchor_name}, evidence
     if source == "lookalike":
-        evidence |= {"strongest": "lookalike"}
+        if row.get("evidence_kind") in ("item_knn", "pair_rule") and anchor is not None:
+            evidence["strongest"] = row["evidence_kind"]
+            evidence["anchor_product_id"] = anchor
+            return "also_bought", {"product": product, "anchor": anchor_name}, evidence
+        evidence["strongest"] = "lookalike"
         return (
             "lookalike",
             {"product": product, "similarity_pct": format_percent(row["strength"])},
             evidence,
         )
-    evidence |= {"basket_share": row["support"]}
+    evidence["basket_share"] = row["support"]
     return (
         "popular",
         {"product": product, "share_pct": format_percent(row["support"])},
         evidence,
     )
+
+
+def _ladder(row: dict, ladder_names: dict) -> str:
+    return ladder_names.get(row["ladder_id"], str(row["ladder_id"]))
 
 
 def compute_suggestions(

@@ -583,12 +583,67 @@ def strongest_anchors(
     )
     if not known.any():
         return result
-    # Row i: the customer's recency weights times the column of the product.
-    weights = profile.recency[rows[known]]
-    incoming = sp.csr_matrix(links).T.tocsr()[columns[known]]
-    strength = sp.csr_matrix(weights.multiply(incoming))
-    strength.eliminate_zeros()
-    best = np.asarray(strength.argmax(axis=1)).ravel()
-    has_link = np.diff(strength.indptr) > 0
-    result[np.flatnonzero(known)] = np.where(has_link, best, -1)
+    recency = _canonical(profile.recency)
+    links = _canonical(sp.csr_matrix(links))
+    pair_rows = rows[known]
+    pair_columns = columns[known]
+    # Expand each pair into its customer's owned products (a recency row's
+    # stored entries, in product order) and weigh each by its link.
+    starts = recency.indptr[pair_rows]
+    lengths = recency.indptr[pair_rows + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return result
+    offsets = np.cumsum(lengths) - lengths
+    pair_of = np.repeat(np.arange(len(pair_rows)), lengths)
+    positions = np.repeat(starts - offsets, lengths) + np.arange(total)
+    items = recency.indices[positions]
+    dtype = np.result_type(recency.dtype, links.dtype)
+    strength = recency.data[positions].astype(dtype) * _entries(
+        links, rows=items, columns=pair_columns[pair_of]
+    ).astype(dtype)
+    # Per pair the first owned product (in product order) of greatest
+    # positive strength: what argmax over the sparse product would pick.
+    nonempty = lengths > 0
+    best_strength = np.zeros(len(pair_rows), dtype=dtype)
+    best_strength[nonempty] = np.maximum.reduceat(strength, offsets[nonempty])
+    at_best = np.where(strength == best_strength[pair_of], np.arange(total), total - 1)
+    first_best = np.zeros(len(pair_rows), dtype=np.int64)
+    first_best[nonempty] = np.minimum.reduceat(at_best, offsets[nonempty])
+    linked = best_strength > 0
+    anchors = np.full(len(pair_rows), -1, dtype=np.int64)
+    anchors[linked] = items[first_best[linked]]
+    result[np.flatnonzero(known)] = anchors
     return result
+
+
+def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` with sorted, unique column indices in each row."""
+    if matrix.has_canonical_format:
+        return matrix
+    matrix = matrix.copy()
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _entries(
+    matrix: sp.csr_matrix, *, rows: np.ndarray, columns: np.ndarray
+) -> np.ndarray:
+    """``matrix[rows[i], columns[i]]`` for every i (0 where nothing is stored).
+
+    One binary search per lookup over the stored entries' (row, column) keys,
+    which a canonical CSR matrix holds in ascending order.
+    """
+    values = np.zeros(len(rows), dtype=matrix.dtype)
+    if matrix.nnz == 0 or len(rows) == 0:
+        return values
+    width = np.int64(matrix.shape[1])
+    stored_rows = np.repeat(
+        np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr)
+    )
+    keys = stored_rows * width + matrix.indices
+    wanted = rows.astype(np.int64) * width + columns
+    position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found = keys[position] == wanted
+    values[found] = matrix.data[position[found]]
+    return values

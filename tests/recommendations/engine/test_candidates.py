@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from recommendations.engine.basket import build_rule_index, suggest_for_basket
 from recommendations.engine.candidates import (
@@ -273,3 +274,47 @@ def test_strongest_anchor_is_the_owned_product_most_linked_to_the_suggestion() -
     # linked to 12: -1.
     assert found.tolist() == [0, 1, -1, -1, -1]
     assert profile.product_ids[found[:2]].tolist() == [10, 11]
+
+
+def _anchors_by_sparse_argmax(profile, links, customer_ids, product_ids):
+    """The definition, the slow way: argmax of recency x link column per pair."""
+    found = []
+    for customer, product in zip(customer_ids, product_ids, strict=True):
+        if customer not in profile.customer_ids or product not in profile.product_ids:
+            found.append(-1)
+            continue
+        row = int(np.searchsorted(profile.customer_ids, customer))
+        column = int(np.searchsorted(profile.product_ids, product))
+        strength = (
+            profile.recency[row].multiply(sp.csr_matrix(links)[:, column].T).tocsr()
+        )
+        strength.eliminate_zeros()
+        found.append(int(strength.argmax()) if strength.nnz else -1)
+    return found
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_strongest_anchor_matches_the_sparse_argmax_ties_included(seed) -> None:
+    rng = np.random.default_rng(seed)
+    n_customers, n_products = 40, 25
+    purchases = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, n_customers, 300),
+            "product_id": rng.integers(100, 100 + n_products, 300),
+            # few distinct days: equal recency weights, so ties happen
+            "purchased_at": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 3, 300), unit="D"),
+        }
+    )
+    purchases["basket_id"] = purchases["customer_id"]
+    profile = build_purchase_profile(purchases, now=pd.Timestamp("2020-02-01"))
+    # Links rounded to tenths: many equal strengths between owned products.
+    links = sp.csr_matrix(np.round(item_similarity(profile.owned).toarray(), 1))
+    customer_ids = rng.integers(0, n_customers + 3, 400)
+    product_ids = rng.integers(99, 101 + n_products, 400)
+    found = strongest_anchors(
+        profile, links=links, customer_ids=customer_ids, product_ids=product_ids
+    )
+    expected = _anchors_by_sparse_argmax(profile, links, customer_ids, product_ids)
+    assert found.tolist() == expected
+    assert (found >= 0).sum() > 100 and (found == -1).sum() > 10
