@@ -189,14 +189,11 @@ def max_rule_confidence(
         return result
     row_of = np.repeat(np.arange(owned.shape[0]), np.diff(owned.indptr))
     items = owned.indices
-    starts = confidence.indptr[items]
-    lengths = confidence.indptr[items + 1] - starts
-    total = int(lengths.sum())
+    # Expand every (customer, owned item) into the item's confidence row.
+    positions, lengths, _offsets = _stored_positions(confidence, rows=items)
+    total = len(positions)
     if total == 0:
         return result
-    # Expand every (customer, owned item) into the item's confidence row.
-    first = np.cumsum(lengths) - lengths
-    positions = np.repeat(starts - first, lengths) + np.arange(total)
     np.maximum.at(
         result,
         (np.repeat(row_of, lengths), confidence.indices[positions]),
@@ -589,14 +586,11 @@ def strongest_anchors(
     pair_columns = columns[known]
     # Expand each pair into its customer's owned products (a recency row's
     # stored entries, in product order) and weigh each by its link.
-    starts = recency.indptr[pair_rows]
-    lengths = recency.indptr[pair_rows + 1] - starts
-    total = int(lengths.sum())
+    positions, lengths, offsets = _stored_positions(recency, rows=pair_rows)
+    total = len(positions)
     if total == 0:
         return result
-    offsets = np.cumsum(lengths) - lengths
     pair_of = np.repeat(np.arange(len(pair_rows)), lengths)
-    positions = np.repeat(starts - offsets, lengths) + np.arange(total)
     items = recency.indices[positions]
     dtype = np.result_type(recency.dtype, links.dtype)
     strength = recency.data[positions].astype(dtype) * _entries(
@@ -615,6 +609,22 @@ def strongest_anchors(
     anchors[linked] = items[first_best[linked]]
     result[np.flatnonzero(known)] = anchors
     return result
+
+
+def _stored_positions(
+    matrix: sp.csr_matrix, *, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the stored entries of ``matrix[rows]`` sit, row after row.
+
+    Returns the positions into ``matrix.data``/``indices``, each requested
+    row's entry count and where its entries start in the positions.
+    """
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    offsets = np.cumsum(lengths) - lengths
+    total = int(lengths.sum())
+    positions = np.repeat(starts - offsets, lengths) + np.arange(total)
+    return positions, lengths, offsets
 
 
 def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
