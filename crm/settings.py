@@ -355,6 +355,10 @@ CAMPAIGNS_QUIET_HOURS = (
 CAMPAIGNS_FREQUENCY_CAP = env.int("LADDER_FREQUENCY_CAP", default=2)
 CAMPAIGNS_FREQUENCY_WINDOW_DAYS = env.int("LADDER_FREQUENCY_WINDOW_DAYS", default=7)
 CAMPAIGNS_SEND_BATCH_SIZE = env.int("LADDER_SEND_BATCH_SIZE", default=100)
+# Sends moved to "sending" (one durable commit) and handed off together. A
+# worker killed mid-group leaves up to this many rows "unknown", never resent;
+# smaller means fewer unknown after a kill, larger fewer commits per message.
+CAMPAIGNS_SEND_HANDOFF_GROUP = env.int("LADDER_SEND_HANDOFF_GROUP", default=25)
 # Outbox sweeper (CEL-04): re-publish pending/claimed rows older than this;
 # rows left in "sending" this long become "unknown" and are never resent.
 CAMPAIGNS_SEND_REQUEUE_AFTER = timedelta(

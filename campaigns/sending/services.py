@@ -11,12 +11,19 @@ Order of events for one e-mail or SMS (MKT-01, CEL-04, CEL-05):
    running beside this one takes none of them), checks consent, opt-out,
    suppression, quiet hours and the frequency cap at send time, and commits
    ``claimed`` (or skipped / deferred with the reason).
-4. ``deliver_send`` moves one row ``claimed → sending`` in a single UPDATE
-   that also re-checks consent, commits, and only then talks to the
-   provider. Exactly one process wins that UPDATE, so a message is handed off
-   at most once. A row found ``sending`` after a crash becomes ``unknown``
-   and is never resent: SMTP cannot be exactly-once, and a second message is
-   worse than a missing one.
+4. ``deliver_claimed`` hands the claimed rows off in groups of
+   ``CAMPAIGNS_SEND_HANDOFF_GROUP`` (k). One UPDATE moves a group
+   ``claimed → sending``, re-checking consent, and commits durably; only the
+   rows it returned are then given to the provider (one SMTP session for the
+   batch), and the group's outcomes are recorded in bulk afterwards. Exactly
+   one process wins each row in that UPDATE, so a message is handed off at
+   most once. A row found ``sending`` after a crash becomes ``unknown`` and
+   is never resent: SMTP cannot be exactly-once, and a second message is
+   worse than a missing one. A worker killed mid-group leaves that group's
+   rows ``sending``, handed off or not, so a kill costs at most k unknown
+   rows per killed worker (k = 1 would be one durable commit per message).
+   The consent re-check is one UPDATE per group: an opt-out landing while
+   the group's k messages are being handed off (milliseconds) is not seen.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -44,9 +51,10 @@ from campaigns.backends import (
     get_sms_backend,
 )
 from campaigns.models import Campaign, Send
-from campaigns.sending.email import build_email, build_sms_text
+from campaigns.sending.email import EmailBuilder, build_sms_text
 from campaigns.sending.quiet import is_quiet_at, parse_clock, quiet_hours_end
 from campaigns.sms import check_sms_length
+from crm.bulk import relax_commit_durability
 from crm.models import Channel, ChannelConsent, Suppression
 from crm.models.suppression import contact_digest, contact_for_channel
 
@@ -318,7 +326,27 @@ def _decide(
     return outcome
 
 
-@transaction.atomic
+#: What claiming and handing off read of a send, its customer and home store.
+_SEND_FIELDS = (
+    "id",
+    "campaign_id",
+    "customer_id",
+    "variant_id",
+    "channel",
+    "status",
+    "attempts",
+    "customer__id",
+    "customer__email",
+    "customer__phone",
+    "customer__first_name",
+    "customer__last_name",
+    "customer__home_store_id",
+    "customer__home_store__id",
+    "customer__home_store__name",
+    "customer__home_store__time_zone",
+)
+
+
 def claim_batch(
     *, campaign_id: int, send_ids: Sequence[int], now: dt.datetime | None = None
 ) -> list[int]:
@@ -328,19 +356,37 @@ def claim_batch(
     settled are ignored, so running the same batch twice, or two copies at
     once, claims each row for one of them at a time.
     """
+    claimed = _claim_sends(campaign_id=campaign_id, send_ids=send_ids, now=now)
+    return [send.pk for send in claimed]
+
+
+@transaction.atomic
+def _claim_sends(
+    *, campaign_id: int, send_ids: Sequence[int], now: dt.datetime | None = None
+) -> list[Send]:
+    """``claim_batch``, returning the claimed rows, their customers loaded."""
     now = now or timezone.now()
     campaign = Campaign.objects.select_related("store").get(pk=campaign_id)
     if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
         return []
-    rows = Send.objects.filter(pk__in=list(send_ids), status__in=CLAIMABLE)
+    ids = list(send_ids)
     if campaign.status == Campaign.Status.CANCELLED:
-        rows.update(status=Send.Status.SKIPPED, skip_reason=Send.SkipReason.CANCELLED)
+        Send.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
+            status=Send.Status.SKIPPED, skip_reason=Send.SkipReason.CANCELLED
+        )
         return []
-    sends = list(
-        rows.select_for_update(skip_locked=True, of=("self",))
+    # Found by id alone, their status checked here: with the status in the
+    # WHERE clause PostgreSQL may AND in the status index, whose entries for
+    # a large send (live and dead) cost far more to scan than the batch's own
+    # rows. Settled rows stay locked for this short transaction, untouched.
+    locked = (
+        Send.objects.filter(pk__in=ids)
+        .select_for_update(skip_locked=True, of=("self",))
         .select_related("customer__home_store")
+        .only(*_SEND_FIELDS)
         .order_by("pk")
     )
+    sends = [send for send in locked if send.status in CLAIMABLE]
     if not sends:
         return []
     claimed: list[int] = []
@@ -363,10 +409,11 @@ def claim_batch(
                 Send.objects.filter(pk__in=pks).update(**fields, queued_at=when)
             continue
         Send.objects.filter(pk__in=ids).update(**fields)
-    return sorted(claimed)
+    claimed_ids = set(claimed)
+    return [send for send in sends if send.pk in claimed_ids]
 
 
-# --- 4: one message ------------------------------------------------------------
+# --- 4: handing off, a group at a time ------------------------------------------
 
 SENT, SKIPPED, FAILED, RETRY = "sent", "skipped", "failed", "retry"
 
@@ -393,16 +440,26 @@ class _Delivery:
         self.values = campaign_message_values(campaign)
         self._smtp = None
         self._sms = None
+        self._emails: EmailBuilder | None = None
 
     def smtp(self):
+        # Opened here, so the batch's messages share one SMTP session: an
+        # unopened backend connects and quits around every message.
         if self._smtp is None:
-            self._smtp = get_connection(fail_silently=False)
+            smtp = get_connection(fail_silently=False)
+            smtp.open()
+            self._smtp = smtp
         return self._smtp
 
     def sms(self):
         if self._sms is None:
             self._sms = get_sms_backend()
         return self._sms
+
+    def emails(self) -> EmailBuilder:
+        if self._emails is None:
+            self._emails = EmailBuilder()
+        return self._emails
 
     def reset_smtp(self) -> None:
         if self._smtp is not None:
@@ -426,7 +483,7 @@ def _hand_off(send: Send, delivery: _Delivery) -> str:
         subject=send.variant.subject, body=send.variant.body, values=values
     )
     if send.channel == Channel.EMAIL:
-        email = build_email(
+        email = delivery.emails().build(
             send_id=send.pk,
             customer_id=send.customer_id,
             to=send.customer.email,
@@ -448,30 +505,127 @@ def _hand_off(send: Send, delivery: _Delivery) -> str:
     )
 
 
-def deliver_send(*, send: Send, delivery: _Delivery) -> str:
-    """Hand one claimed send to its provider, at most once; returns the outcome.
+def mark_sending(send_ids: Sequence[int]) -> dict[int, int]:
+    """Move ``send_ids`` from claimed to sending where consent is still granted.
 
-    The claimed → sending UPDATE re-checks consent, so an opt-out that lands
-    between the claim and this moment still stops the message (PRIV-02).
+    One UPDATE … RETURNING, committed (durably) before any of them is handed
+    off: the ids it returns belong to this process, and no other process can
+    move them again. Returns those ids with their attempt count (this one
+    included). Run it outside ``transaction.atomic``.
     """
-    send_id = send.pk
-    now = timezone.now()
-    won = (
-        Send.objects.filter(
-            pk=send_id,
-            status=Send.Status.CLAIMED,
-            customer__consents__channel=F("channel"),
-            customer__consents__granted=True,
-        ).update(status=Send.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-        == 1
-    )
-    if not won:
-        # Consent withdrawn since the claim, or another worker has the row.
-        Send.objects.filter(pk=send_id, status=Send.Status.CLAIMED).update(
-            status=Send.Status.SKIPPED, skip_reason=Send.SkipReason.OPTED_OUT
+    if not send_ids:
+        return {}
+    quote = connection.ops.quote_name
+    sends = quote(Send._meta.db_table)
+    consents = quote(ChannelConsent._meta.db_table)
+    if connection.vendor == "postgresql":
+        # Joined to the ids rather than "id = ANY(…) AND status = …": that
+        # form lets the planner AND in the status index, whose "claimed"
+        # entries pile up (dead) during a large send and cost more to scan
+        # than the pk lookups themselves.
+        wanted, match, ids_params = (
+            "FROM unnest(%s::bigint[]) AS wanted(id)",
+            f"{sends}.id = wanted.id",
+            [list(send_ids)],
         )
-        return SKIPPED
-    send.attempts += 1
+    else:
+        wanted, match, ids_params = (
+            "",
+            f"{sends}.id IN ({', '.join(['%s'] * len(send_ids))})",
+            list(send_ids),
+        )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = f"""
+        UPDATE {sends} SET status = %s, claimed_at = %s, attempts = attempts + 1
+        {wanted}
+        WHERE {match} AND {sends}.status = %s AND EXISTS (
+            SELECT 1 FROM {consents} AS consent
+            WHERE consent.customer_id = {sends}.customer_id
+              AND consent.channel = {sends}.channel
+              AND consent.granted = %s
+        )
+        RETURNING {sends}.id, {sends}.attempts
+    """  # noqa: S608 - table names come from model metadata, values are params
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [Send.Status.SENDING, now, *ids_params, Send.Status.CLAIMED, True],
+        )
+        return dict(cursor.fetchall())
+
+
+def _skip_withdrawn(send_ids: Sequence[int]) -> None:
+    """Skip the rows still claimed whose consent is gone (PRIV-02).
+
+    A row ``mark_sending`` did not take is either another worker's or lost
+    its consent since the claim; only the second kind is still claimed and
+    without consent here.
+    """
+    granted = ChannelConsent.objects.filter(
+        customer_id=OuterRef("customer_id"), channel=OuterRef("channel"), granted=True
+    )
+    Send.objects.filter(pk__in=list(send_ids), status=Send.Status.CLAIMED).exclude(
+        Exists(granted)
+    ).update(status=Send.Status.SKIPPED, skip_reason=Send.SkipReason.OPTED_OUT)
+
+
+def _release(send_ids: Sequence[int]) -> None:
+    """Give rows marked sending but never tried back to the claimed state."""
+    if send_ids:
+        Send.objects.filter(pk__in=list(send_ids), status=Send.Status.SENDING).update(
+            status=Send.Status.CLAIMED, attempts=F("attempts") - 1
+        )
+
+
+def _record_sent(sent: Sequence[tuple[int, str, dt.datetime]]) -> None:
+    """Mark ``(send id, provider message id, sent at)`` rows sent, in one statement.
+
+    The transaction may be acknowledged before its WAL is flushed: if the
+    database itself crashed in the following fraction of a second, the rows
+    would fall back to "sending" and be reported unknown, never resent. The
+    "sending" mark, which is what prevents a second message, stays durable.
+    """
+    if not sent:
+        return
+    table = connection.ops.quote_name(Send._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        relax_commit_durability()
+        if connection.vendor == "postgresql":
+            ids, provider_ids, times = (
+                list(column) for column in zip(*sent, strict=True)
+            )
+            cursor.execute(
+                f"""
+                UPDATE {table} AS s
+                SET status = %s, sent_at = v.sent_at,
+                    provider_message_id = v.provider_message_id, last_error = ''
+                FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[])
+                    AS v(id, provider_message_id, sent_at)
+                WHERE s.id = v.id
+                """,  # noqa: S608 - the table name comes from model metadata
+                [Send.Status.SENT, ids, provider_ids, times],
+            )
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"UPDATE {table} SET status = %s, sent_at = %s, "  # noqa: S608
+                "provider_message_id = %s, last_error = '' WHERE id = %s",
+                [
+                    (Send.Status.SENT, adapt(when), provider_id, pk)
+                    for pk, provider_id, when in sent
+                ],
+            )
+
+
+def _deliver_one(
+    send: Send, delivery: _Delivery, sent: list[tuple[int, str, dt.datetime]]
+) -> str:
+    """Hand off one row this process moved to sending; returns the outcome.
+
+    Success is appended to ``sent`` (recorded with the group); a failure is
+    recorded at once: a transient one puts the row back to pending for a
+    later batch, a permanent one (or the last retry) fails it.
+    """
     try:
         provider_id = _hand_off(send, delivery)
     except Exception as exc:
@@ -484,37 +638,54 @@ def deliver_send(*, send: Send, delivery: _Delivery) -> str:
         if not isinstance(exc, TransientSendError | smtplib.SMTPException | OSError):
             # An unexpected error after the hand-off may have started: the
             # row stays "sending" and the sweeper reports it as unknown.
-            logger.exception("send %s: unexpected error during hand-off", send_id)
+            logger.exception("send %s: unexpected error during hand-off", send.pk)
             raise
         if send.attempts >= settings.CAMPAIGNS_SEND_MAX_RETRIES:
             _fail(send, error, bounced=False)
             return FAILED
-        Send.objects.filter(pk=send_id, status=Send.Status.SENDING).update(
+        Send.objects.filter(pk=send.pk, status=Send.Status.SENDING).update(
             status=Send.Status.PENDING, last_error=error
         )
         return RETRY
-    with transaction.atomic():
-        _relax_commit_durability()
-        Send.objects.filter(pk=send_id).update(
-            status=Send.Status.SENT,
-            sent_at=timezone.now(),
-            provider_message_id=str(provider_id)[:200],
-            last_error="",
-        )
+    sent.append((send.pk, str(provider_id)[:200], timezone.now()))
     return SENT
 
 
-def _relax_commit_durability() -> None:
-    """Let PostgreSQL acknowledge this transaction before its WAL is flushed.
+def deliver_group(*, sends: Sequence[Send], delivery: _Delivery) -> dict[int, str]:
+    """Hand a group of claimed sends to their provider, each at most once.
 
-    Only for the "sent" record: if the database itself crashed in the
-    following fraction of a second, the row would fall back to "sending"
-    and be reported unknown — never resent. The "sending" mark, which is
-    what prevents a second message, stays fully durable.
+    ``mark_sending`` takes the rows that are still claimed and still have
+    consent (PRIV-02) in one committed UPDATE; the rest that are still
+    claimed lost their consent and are skipped. The rows taken are handed
+    off in id order and the sent ones recorded together at the end. If an
+    unexpected exception stops the group, the rows already sent are still
+    recorded, the one in flight stays "sending" (unknown: it may have left)
+    and the ones never tried go back to claimed for a later batch. Returns
+    each row's outcome (SKIPPED for rows not taken).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    attempts = mark_sending([send.pk for send in sends])
+    outcomes: dict[int, str] = {}
+    lost = [send.pk for send in sends if send.pk not in attempts]
+    if lost:
+        _skip_withdrawn(lost)
+        outcomes.update(dict.fromkeys(lost, SKIPPED))
+    won = [send for send in sends if send.pk in attempts]
+    sent: list[tuple[int, str, dt.datetime]] = []
+    tried = 0
+    try:
+        for send in won:
+            tried += 1
+            send.attempts = attempts[send.pk]
+            outcomes[send.pk] = _deliver_one(send, delivery, sent)
+    except BaseException:
+        try:
+            _record_sent(sent)
+            _release([send.pk for send in won[tried:]])
+        except Exception:  # keep the original error; these rows end unknown
+            logger.exception("could not settle a send group after an error")
+        raise
+    _record_sent(sent)
+    return outcomes
 
 
 def _fail(send: Send, error: str, *, bounced: bool) -> None:
@@ -528,24 +699,52 @@ def _fail(send: Send, error: str, *, bounced: bool) -> None:
         )
 
 
+def deliver_claimed(*, campaign_id: int, send_ids: Sequence[int]) -> int:
+    """Hand claimed sends off in groups of ``CAMPAIGNS_SEND_HANDOFF_GROUP``.
+
+    Returns how many wait for a retry (back to pending after a transient
+    error). Rows no longer claimed are left alone.
+    """
+    sends = list(
+        Send.objects.filter(pk__in=list(send_ids))
+        .select_related("customer__home_store")
+        .only(*_SEND_FIELDS)
+        .order_by("pk")
+    )
+    return _deliver(campaign_id=campaign_id, sends=sends)
+
+
+def _deliver(*, campaign_id: int, sends: list[Send]) -> int:
+    if not sends:
+        return 0
+    from campaigns.models import Variant
+
+    campaign = Campaign.objects.select_related(
+        "store", "offer_product", "offer_step"
+    ).get(pk=campaign_id)
+    # One Variant object per variant, not one per row.
+    variants = Variant.objects.in_bulk({send.variant_id for send in sends})
+    for send in sends:
+        send.variant = variants.get(send.variant_id)
+    size = max(1, settings.CAMPAIGNS_SEND_HANDOFF_GROUP)
+    delivery = _Delivery(campaign)
+    retry = 0
+    try:
+        for start in range(0, len(sends), size):
+            group = sends[start : start + size]
+            outcomes = deliver_group(sends=group, delivery=delivery)
+            retry += sum(1 for outcome in outcomes.values() if outcome == RETRY)
+    finally:
+        delivery.close()
+    return retry
+
+
 def process_batch(*, campaign_id: int, send_ids: Sequence[int]) -> int:
     """Claim and deliver one batch; returns how many sends wait for a retry."""
-    claimed = claim_batch(campaign_id=campaign_id, send_ids=send_ids)
-    retry = 0
-    if claimed:
-        campaign = Campaign.objects.select_related(
-            "store", "offer_product", "offer_step"
-        ).get(pk=campaign_id)
-        delivery = _Delivery(campaign)
-        try:
-            sends = Send.objects.filter(pk__in=claimed).select_related(
-                "customer__home_store", "variant"
-            )
-            for send in sends.order_by("pk"):
-                if deliver_send(send=send, delivery=delivery) == RETRY:
-                    retry += 1
-        finally:
-            delivery.close()
+    claimed = _claim_sends(campaign_id=campaign_id, send_ids=send_ids)
+    # The rows loaded to claim them are the ones handed off: their customer
+    # and home store are already there.
+    retry = _deliver(campaign_id=campaign_id, sends=claimed)
     finish_if_settled(campaign_id=campaign_id)
     return retry
 

@@ -13,11 +13,19 @@ import time
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.urls import set_script_prefix
 from django.utils import timezone
 
 from campaigns.models import Campaign, Send
 from campaigns.sending import services
-from campaigns.sending.tokens import read_unsubscribe_token
+from campaigns.sending.tokens import (
+    UnsubscribeLinks,
+    UnsubscribeToken,
+    make_unsubscribe_token,
+    one_click_url,
+    read_unsubscribe_token,
+    unsubscribe_url,
+)
 from campaigns.tasks import send_batch_task
 from crm.models import Channel, ChannelConsent, ConsentEvent, Suppression
 from tests.campaigns import sending_support
@@ -197,3 +205,40 @@ def test_a_duplicate_send_row_is_refused_by_the_database():
             queued_at=timezone.now(),
             variant=send.variant,
         )
+
+
+def test_a_batch_shares_one_smtp_session(smtp, django_capture_on_commit_callbacks):
+    campaign = make_campaign(make_customers(10))
+    launch(campaign, django_capture_on_commit_callbacks)
+    assert len(smtp.messages) == 10
+    assert len(smtp.sessions) == 1
+
+
+@pytest.mark.parametrize("script_prefix", ["/", "/crm/"])
+def test_batch_links_are_those_reverse_gives_and_their_tokens_verify(
+    settings, script_prefix
+):
+    settings.CAMPAIGNS_PUBLIC_BASE_URL = "https://shop.example"
+    set_script_prefix(script_prefix)
+    try:
+        links = UnsubscribeLinks()
+        for customer_id, send_id in [(1, 2), (123456, 98765432), (7, None)]:
+            token = links.token(
+                customer_id=customer_id, channel="email", send_id=send_id
+            )
+            assert links.page_url(token) == unsubscribe_url(token)
+            assert links.one_click_url(token) == one_click_url(token)
+            assert read_unsubscribe_token(token) == UnsubscribeToken(
+                customer_id=customer_id, channel="email", send_id=send_id
+            )
+            # same payload and signing as the one-off function (the
+            # timestamp part may differ by a second)
+            single = make_unsubscribe_token(
+                customer_id=customer_id, channel="email", send_id=send_id
+            )
+            assert token.split(":")[0] == single.split(":")[0]
+    finally:
+        set_script_prefix("/")
+    assert (
+        read_unsubscribe_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    )
