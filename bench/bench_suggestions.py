@@ -9,6 +9,9 @@ Generated data: stores, a category tree, products, customers (with consents
 and home stores), orders of 1..8 lines with planted co-purchase pairs
 (the second product of a pair joins the first in 60 % of its baskets).
 
+Before each timed run the recommendation tables are vacuumed, as autovacuum
+(off on our machines) would between two nightly runs.
+
 Figures (each phase in a fresh subprocess, so peak RSS is that phase's own):
 * full run with one worker: wall time and peak RSS (target < 30 s, < 2 GB);
 * shard phase with one and with two worker processes (the same shard

@@ -16,6 +16,7 @@ from .models import (
     StaffProfile,
     Store,
 )
+from .services.customers import erase_customer
 
 
 @admin.register(Store)
@@ -63,6 +64,23 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["home_store"]
     inlines = [ChannelConsentInline]
     readonly_fields = ["created_at", "updated_at", "became_customer_at"]
+
+    # Deleting here is erasure: the contact stays suppressed (PRIV-03) and a
+    # customer with orders is kept anonymous instead of failing on them.
+    def delete_model(self, request, obj):
+        erase_customer(customer=obj)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            erase_customer(customer=customer)
+
+    def get_deleted_objects(self, objs, request):
+        # Orders protect a customer from deletion, not from erasure: the
+        # confirmation page must not refuse what delete_model will do.
+        deleted, counts, perms_needed, _protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, counts, perms_needed, []
 
 
 @admin.register(ChannelConsent)

@@ -80,7 +80,7 @@ def engine_params() -> EngineParams:
 
 
 def _shard_size() -> int:
-    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_SIZE", 5_000)))
+    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_SIZE", 10_000)))
 
 
 def _max_deliveries() -> int:
@@ -721,7 +721,7 @@ def compute_shard(*, run_id: int, index: int) -> None:
 
 
 def _shard_chunks() -> int:
-    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_CHUNKS", 2)))
+    return max(1, int(getattr(settings, "RECOMMENDATIONS_SHARD_CHUNKS", 3)))
 
 
 def _split_range(

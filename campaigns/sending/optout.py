@@ -1,8 +1,8 @@
 """Opt-outs: withdraw consent on a channel and suppress the contact (PRIV-02/03).
 
 Every path (e-mail link, one-click POST, inbound SMS STOP) ends here, so the
-evidence is the same: a ConsentEvent from crm's ``set_consent`` and a
-suppression row that outlives the customer record.
+evidence is the same: a ConsentEvent and a suppression row that outlives the
+customer record, both written by crm's ``set_consent``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.models import Channel, Customer, Suppression
-from crm.models.suppression import contact_for_channel
 from crm.services.customers import set_consent
 from crm.validators import normalize_phone
 
@@ -28,7 +27,7 @@ def withdraw_channel_consent(
     """Withdraw ``customer_id``'s consent on ``channel``; False if no customer.
 
     Idempotent: a second call writes no new consent event, only refreshes the
-    suppression row. ``send_id`` (the message the opt-out came from) is
+    suppression row (``set_consent`` does both). ``send_id`` (the message the opt-out came from) is
     appended to the evidence's source, e.g. ``unsubscribe-link:42``.
     """
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -39,13 +38,6 @@ def withdraw_channel_consent(
         channel=channel,
         granted=False,
         source=source if send_id is None else f"{source}:{send_id}"[:64],
-    )
-    Suppression.objects.record(
-        channel=channel,
-        contact=contact_for_channel(
-            email=customer.email, phone=customer.phone, channel=channel
-        ),
-        reason=Suppression.Reason.OPT_OUT,
     )
     return True
 

@@ -51,7 +51,12 @@ from crm.models import (
 )
 from crm.roles import CLERK, role_of, store_id_of
 from crm.services.auth import client_ip, record_login_attempt, reserve_login_attempt
-from crm.services.customers import create_customer, set_consent, update_customer
+from crm.services.customers import (
+    create_customer,
+    erase_customer,
+    set_consent,
+    update_customer,
+)
 from crm.services.orders import (
     LineInput,
     cancel_order,
@@ -226,6 +231,20 @@ class CustomerViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             serializer.instance = update_customer(customer=serializer.instance, **data)
         except DjangoValidationError as exc:
             raise as_drf_validation_error(exc) from exc
+
+    @extend_schema(
+        summary="Erase a customer (GDPR Art. 17)",
+        description=(
+            "The e-mail and phone go on the suppression list; a customer with "
+            "orders is kept anonymous (contact and identity blanked, consents "
+            "and notes deleted), one without orders is deleted. Managers only."
+        ),
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        erase_customer(customer=instance)
 
     @extend_schema(
         methods=["GET"],

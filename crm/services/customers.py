@@ -10,7 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Channel, ChannelConsent, ConsentEvent, Customer
+from crm.models import (
+    Channel,
+    ChannelConsent,
+    ConsentEvent,
+    Customer,
+    Interaction,
+    Suppression,
+)
+from crm.models.suppression import contact_for_channel
 from crm.validators import (
     normalize_email,
     normalize_phone,
@@ -111,6 +119,17 @@ def set_consent(
     if not source:
         raise ValidationError({"source": "Say where the consent was collected."})
     when = when or timezone.now()
+    if not granted and channel in MARKETING_CHANNELS:
+        # Every withdrawal — staff, API, unsubscribe link, SMS STOP — puts the
+        # contact on the suppression list, which outlives this record
+        # (PRIV-03); repeating it refreshes the date.
+        Suppression.objects.record(
+            channel=channel,
+            contact=contact_for_channel(
+                email=customer.email, phone=customer.phone, channel=channel
+            ),
+            reason=Suppression.Reason.OPT_OUT,
+        )
     consent = (
         ChannelConsent.objects.select_for_update()
         .filter(customer=customer, channel=channel)
@@ -138,6 +157,56 @@ def set_consent(
         occurred_at=when,
     )
     return consent
+
+
+#: What erasure blanks on a customer kept for their orders' sake.
+_ERASED_FIELDS: dict[str, Any] = {
+    "external_id": "",
+    "first_name": "",
+    "last_name": "",
+    "email": "",
+    "phone": "",
+    "birth_date": None,
+    "gender": "",
+    "postcode": "",
+    "latitude": None,
+    "longitude": None,
+    "loyalty_card": "",
+    "preferred_channel": "",
+    "preferred_channel_source": "",
+}
+
+
+@transaction.atomic
+def erase_customer(*, customer: Customer) -> bool:
+    """Forget a person (GDPR Art. 17), but not that they must not be contacted.
+
+    The e-mail and phone go on the suppression list first (PRIV-03), so a
+    later import of the same contact is not marketable without new consent
+    evidence. A customer with orders is kept as an anonymous record (the
+    orders are the shop's accounts): contact and identity fields blanked,
+    consents, consent history and staff notes deleted. One without orders is
+    deleted. Returns True when the record was deleted.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    for channel in MARKETING_CHANNELS:
+        Suppression.objects.record(
+            channel=channel,
+            contact=contact_for_channel(
+                email=customer.email, phone=customer.phone, channel=channel
+            ),
+            reason=Suppression.Reason.ERASURE,
+        )
+    if not customer.orders.exists():
+        customer.delete()
+        return True
+    ChannelConsent.objects.filter(customer=customer).delete()
+    ConsentEvent.objects.filter(customer=customer).delete()
+    Interaction.objects.filter(customer=customer).delete()
+    Customer.objects.filter(pk=customer.pk).update(
+        **_ERASED_FIELDS, updated_at=timezone.now()
+    )
+    return False
 
 
 # The kinds staff log by hand on the customer page, and the channel each uses.

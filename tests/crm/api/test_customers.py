@@ -117,11 +117,15 @@ def test_server_owned_fields_are_ignored_on_patch(api_client_for, manager, custo
     assert after["first_name"] == before["first_name"]
 
 
-def test_deleting_a_customer_with_orders_is_a_400(api_client_for, manager, order_a):
+def test_deleting_a_customer_with_orders_erases_them_and_keeps_the_orders(
+    api_client_for, manager, order_a
+):
     response = api_client_for(manager).delete(f"/api/customers/{order_a.customer_id}/")
 
-    assert response.status_code == 400
-    assert Customer.objects.filter(pk=order_a.customer_id).exists()
+    assert response.status_code == 204
+    kept = Customer.objects.get(pk=order_a.customer_id)
+    assert (kept.first_name, kept.last_name, kept.email) == ("", "", "")
+    assert kept.orders.filter(pk=order_a.pk).exists()
 
 
 @pytest.mark.parametrize(
