@@ -12,6 +12,8 @@ class CampaignsConfig(AppConfig):
     demo_delete = "campaigns.demo.delete_demo_campaigns"
     # Sent messages in crm's customer timeline (see crm/hooks.py).
     customer_timeline = "campaigns.hooks.customer_timeline"
+    # Erasure scrubs call notes and provider replies (see crm/hooks.py).
+    customer_erased = "campaigns.hooks.customer_erased"
 
     def ready(self) -> None:
         # The counter view and the basket API live in recommendations, below

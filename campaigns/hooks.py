@@ -53,3 +53,8 @@ def customer_timeline(user, customer_id: int, cursor) -> list:
         ),
     }
     return [(sends.order_by("-sent_at", "-pk"), columns)]
+
+
+def customer_erased(customer_id: int) -> None:
+    """Erasure: call notes and provider errors (which may quote the address) go."""
+    Send.objects.filter(customer_id=customer_id).update(call_notes="", last_error="")

@@ -27,6 +27,11 @@ AppConfig attributes (each a dotted path to a function):
     number of sources or the length of the history.
 ``newcomer_offers(user, customer, limit) -> list[Offer]``
     What to offer a customer with no history yet.
+``customer_erased(customer_id) -> None``
+    Blank or delete what the app holds about a customer being erased (free
+    text staff typed, provider replies that may quote an address). Called
+    inside ``erase_customer``'s transaction, before the customer is deleted
+    or blanked; rows that only link ids may stay.
 ``customer_value(user) -> StoredValue | None``
     A lifetime value (net of returns) computed ahead for every customer,
     which the customer list sorts and filters by: summing every order line of

@@ -14,6 +14,7 @@ class RecommendationsConfig(AppConfig):
     customer_panels = "recommendations.hooks.customer_panels"
     newcomer_offers = "recommendations.hooks.newcomer_offers"
     customer_value = "recommendations.hooks.customer_value"
+    customer_erased = "recommendations.hooks.customer_erased"
 
     def ready(self) -> None:
         from crm.signals import order_committed

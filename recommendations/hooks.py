@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.hooks import ListFilter, Panel, StoredValue
 from recommendations import selectors
-from recommendations.models import CustomerScore, RecommendationRun
+from recommendations.models import CustomerScore, RecommendationRun, Suggestion
 
 PANEL = "recommendations/partials/customer_suggestions.html"
 
@@ -107,3 +107,8 @@ def customer_panels(request, customer) -> list:
 def newcomer_offers(user, customer, limit: int) -> list:
     """Ladder entry steps and best sellers for a customer with no history."""
     return selectors.list_newcomer_offers(limit=limit, user=user)
+
+
+def customer_erased(customer_id: int) -> None:
+    """Erasure: the notes staff typed on a customer's offers go."""
+    Suggestion.objects.filter(customer_id=customer_id).exclude(note="").update(note="")

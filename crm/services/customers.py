@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm.hooks import app_hooks
 from crm.models import (
     Channel,
     ChannelConsent,
@@ -186,9 +187,12 @@ def erase_customer(*, customer: Customer) -> bool:
     evidence. A customer with orders is kept as an anonymous record (the
     orders are the shop's accounts): contact and identity fields blanked,
     consents, consent history and staff notes deleted. One without orders is
-    deleted. Returns True when the record was deleted.
+    deleted. Apps above crm scrub their own free text first (the
+    ``customer_erased`` hook). Returns True when the record was deleted.
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    for forget in app_hooks("customer_erased"):
+        forget(customer.pk)
     for channel in MARKETING_CHANNELS:
         Suppression.objects.record(
             channel=channel,
