@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign, OfferCode, Segment, Variant
+from campaigns.models import CAMPAIGN_SETTINGS, Campaign, OfferCode, Segment, Variant
 from campaigns.segments import validate_definition
 from crm.models import Category, Channel, Customer, Product, Store
 from ladder.models import Ladder, Step
@@ -513,20 +513,8 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "goal",
-            "segment",
-            "channel",
-            "offer_product",
-            "offer_step",
-            "store",
-            "discount_percent",
-            "schedule_at",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "attribution_window_days",
-        ]
+        # The control share is entered as control_percent (declared above).
+        fields = [name for name in CAMPAIGN_SETTINGS if name != "control_share"]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}),

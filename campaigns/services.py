@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from campaigns import messages
 from campaigns.audience import CONTROL, split_audience
 from campaigns.models import (
+    CAMPAIGN_SETTINGS,
     AudienceMember,
     Campaign,
     CampaignResult,
@@ -47,22 +48,6 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 BULK_BATCH = 5000
 ANALYZE_AFTER = 10_000
-
-CAMPAIGN_FIELDS = (
-    "name",
-    "goal",
-    "segment",
-    "channel",
-    "offer_product",
-    "offer_step",
-    "store",
-    "discount_percent",
-    "control_share",
-    "schedule_at",
-    "quiet_hours_start",
-    "quiet_hours_end",
-    "attribution_window_days",
-)
 
 
 # --- Segments -----------------------------------------------------------------
@@ -187,8 +172,8 @@ def _clean_campaign(values: dict[str, Any]) -> None:
 
 @transaction.atomic
 def create_campaign(*, user=None, **fields: Any) -> Campaign:
-    """Create a draft campaign (``CAMPAIGN_FIELDS`` are accepted)."""
-    unknown = set(fields) - set(CAMPAIGN_FIELDS)
+    """Create a draft campaign (``CAMPAIGN_SETTINGS`` are accepted)."""
+    unknown = set(fields) - set(CAMPAIGN_SETTINGS)
     if unknown:
         raise TypeError(f"unknown campaign fields: {sorted(unknown)}")
     values = {
@@ -215,12 +200,12 @@ def _require_draft(campaign: Campaign) -> None:
 @transaction.atomic
 def update_campaign(*, campaign: Campaign, **fields: Any) -> Campaign:
     """Change a draft campaign; launched ones are frozen."""
-    unknown = set(fields) - set(CAMPAIGN_FIELDS)
+    unknown = set(fields) - set(CAMPAIGN_SETTINGS)
     if unknown:
         raise TypeError(f"unknown campaign fields: {sorted(unknown)}")
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _require_draft(campaign)
-    values = {name: getattr(campaign, name) for name in CAMPAIGN_FIELDS}
+    values = {name: getattr(campaign, name) for name in CAMPAIGN_SETTINGS}
     values.update(fields)
     _clean_campaign(values)
     for name, value in fields.items():

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from campaigns.models import Campaign, OfferCode, Segment, Variant
+from campaigns.models import CAMPAIGN_SETTINGS, Campaign, OfferCode, Segment, Variant
 from crm.models import Customer
 
 
@@ -111,19 +111,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = [
             "id",
-            "name",
-            "goal",
-            "segment",
-            "channel",
-            "offer_product",
-            "offer_step",
-            "store",
-            "discount_percent",
-            "control_share",
-            "schedule_at",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "attribution_window_days",
+            *CAMPAIGN_SETTINGS,
             "status",
             "variants",
             "audience_frozen_at",

@@ -1,6 +1,7 @@
 """Campaign models, re-exported so ``from campaigns.models import Campaign`` works."""
 
 from .campaigns import (
+    CAMPAIGN_SETTINGS,
     AudienceMember,
     Campaign,
     CampaignResult,
@@ -12,6 +13,7 @@ from .segments import Segment
 from .sends import Send
 
 __all__ = [
+    "CAMPAIGN_SETTINGS",
     "AudienceMember",
     "Campaign",
     "CampaignResult",

@@ -14,6 +14,25 @@ from crm.models import Channel as CrmChannel
 OFFER_GOALS = ("upsell", "cross_sell")
 
 
+#: The settings a manager edits while a campaign is a draft: the service,
+#: the form and the API serializer all take exactly these.
+CAMPAIGN_SETTINGS = (
+    "name",
+    "goal",
+    "segment",
+    "channel",
+    "offer_product",
+    "offer_step",
+    "store",
+    "discount_percent",
+    "control_share",
+    "schedule_at",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "attribution_window_days",
+)
+
+
 class Campaign(models.Model):
     """A message to one segment on one channel, with variants and a control group.
 
