@@ -210,7 +210,8 @@ def _copy_values(column: pd.Series, *, kind: str) -> list:
         ]
     if column.dtype.kind == "M":
         # Plain datetimes: the driver's timestamp dumper expects them.
-        values = [None if pd.isna(value) else value.to_pydatetime() for value in column]
+        # (one conversion for the column; NaT is replaced by None below).
+        values = list(column.array.to_pydatetime())
     else:
         values = column.tolist()
     if column.dtype.kind not in "iub":

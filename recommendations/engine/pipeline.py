@@ -534,9 +534,12 @@ def _plain_column(column: pd.Series) -> list[object]:
     elif pd.api.types.is_float_dtype(column.dtype):
         values = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
     else:
+        # Missing cells are set to None below: skip them here.
         values = [
-            value if type(value) is str else _json_safe(value)
-            for value in column.to_numpy(dtype=object)
+            value if type(value) is str or is_missing else _json_safe(value)
+            for value, is_missing in zip(
+                column.to_numpy(dtype=object), missing.tolist(), strict=True
+            )
         ]
     if missing.any():
         for position in np.flatnonzero(missing).tolist():
