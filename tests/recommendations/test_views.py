@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from recommendations import services
@@ -118,3 +119,16 @@ def test_panel_query_count_does_not_grow(computed_shop, client, sales):
 def test_anonymous_is_sent_to_login(computed_shop, client):
     response = client.get("/suggestions/runs/")
     assert response.status_code in (302, 403)
+
+
+def test_italian_words_agree_with_what_they_describe(computed_shop, manager):
+    # The same English word is a button on an offer ("offerta", feminine) and
+    # a column counting suggestions ("suggerimenti", masculine plural).
+    client = Client(headers={"Accept-Language": "it"})
+    client.force_login(manager)
+    customer = computed_shop.singles_a[0]
+    panel = client.get(f"/suggestions/customers/{customer.pk}/").content.decode()
+    assert ">Proposta</button>" in panel and ">Rifiutata</button>" in panel
+    runs = client.get("/suggestions/runs/").content.decode()
+    assert '<th scope="col">Accettati</th>' in runs
+    assert '<th scope="col">Convertiti</th>' in runs
