@@ -29,6 +29,7 @@ from crm.filters import CustomerListFilterSet
 from crm.forms import ContactLogForm
 from crm.hooks import app_hooks
 from crm.models import Channel, Customer
+from crm.pagination import IdsFirstPaginator
 from crm.roles import CLERK, role_of
 from crm.selectors import (
     TimelineCursor,
@@ -100,6 +101,7 @@ class CustomerListView(PermissionRequiredMixin, ListView):
     template_name = "crm/customer_list.html"
     context_object_name = "customers"
     paginate_by = 50
+    paginator_class = IdsFirstPaginator
 
     def get_queryset(self):
         user = self.request.user
