@@ -153,14 +153,21 @@ def _fetch_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return _order_frame(rows, columns)
+
+
+def _order_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Per-order rows as a frame: ``placed_epoch`` made ``placed_at`` (UTC),
+    the money columns (``results.MONEY_COLUMNS``) typed."""
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["placed_at"] = pd.to_datetime(
-        frame["placed_epoch"].astype("float64"), unit="s", utc=True
+        frame.pop("placed_epoch").astype("float64"), unit="s", utc=True
     )
-    for column in ("kept", "returned", "revenue", "cost", "returned_value"):
-        frame[column] = frame[column].astype("float64")
-    frame["cost_unknown"] = frame["cost_unknown"].astype(bool)
-    return frame.drop(columns=["placed_epoch"])
+    for column in results.MONEY_COLUMNS:
+        frame[column] = frame[column].astype(
+            bool if column == "cost_unknown" else "float64"
+        )
+    return frame
 
 
 _LINES_SQL = """
@@ -239,12 +246,7 @@ def load_lines(campaign: Campaign, *, until: dt.datetime) -> pd.DataFrame:
         "order_id",
         "placed_epoch",
         "qualifying",
-        "kept",
-        "returned",
-        "revenue",
-        "cost",
-        "returned_value",
-        "cost_unknown",
+        *results.MONEY_COLUMNS,
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and connection.in_atomic_block:
@@ -252,13 +254,7 @@ def load_lines(campaign: Campaign, *, until: dt.datetime) -> pd.DataFrame:
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame["placed_at"] = pd.to_datetime(
-        frame.pop("placed_epoch").astype("float64"), unit="s", utc=True
-    )
-    for column in ("kept", "returned", "revenue", "cost", "returned_value"):
-        frame[column] = frame[column].astype("float64")
-    frame["cost_unknown"] = frame["cost_unknown"].astype(bool)
+    frame = _order_frame(rows, columns)
     frame["customer_id"] = frame["customer_id"].astype("int64")
     frame["order_id"] = frame["order_id"].astype("int64")
     frame["qualifies"] = frame.pop("qualifying").astype(bool)
@@ -292,12 +288,7 @@ def load_code_lines(campaign: Campaign) -> pd.DataFrame:
         "code",
         "kind",
         "partner_name",
-        "kept",
-        "returned",
-        "revenue",
-        "cost",
-        "returned_value",
-        "cost_unknown",
+        *results.MONEY_COLUMNS,
     ]
     frame = _fetch_frame(grouped, columns).rename(columns={"customer": "customer_id"})
     frame["order_id"] = frame["order_id"].astype("int64")

@@ -45,6 +45,14 @@ def _invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/public/unsubscribe_invalid.html", status=400)
 
 
+def _token_data(token: str) -> UnsubscribeToken | None:
+    """The token's content if it is genuine and names a known channel."""
+    data = read_unsubscribe_token(token)
+    if data is None or data.channel not in Channel.values:
+        return None
+    return data
+
+
 def _confirm_page(request: HttpRequest, token: str, data: UnsubscribeToken):
     return render(
         request,
@@ -58,14 +66,14 @@ class UnsubscribeView(View):
     """Confirmation page (GET) and the confirmed withdrawal (POST, with CSRF)."""
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        data = read_unsubscribe_token(token)
-        if data is None or data.channel not in Channel.values:
+        data = _token_data(token)
+        if data is None:
             return _invalid(request)
         return _confirm_page(request, token, data)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        data = read_unsubscribe_token(token)
-        if data is None or data.channel not in Channel.values:
+        data = _token_data(token)
+        if data is None:
             return _invalid(request)
         withdraw_channel_consent(
             customer_id=data.customer_id,
@@ -86,14 +94,14 @@ class OneClickUnsubscribeView(View):
     """RFC 8058 one-click POST; a GET (a person or a scanner) only shows the page."""
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        data = read_unsubscribe_token(token)
-        if data is None or data.channel not in Channel.values:
+        data = _token_data(token)
+        if data is None:
             return _invalid(request)
         return _confirm_page(request, token, data)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        data = read_unsubscribe_token(token)
-        if data is None or data.channel not in Channel.values:
+        data = _token_data(token)
+        if data is None:
             return HttpResponse("invalid link", status=400, content_type="text/plain")
         if request.POST.get("List-Unsubscribe") != "One-Click":
             return HttpResponse(

@@ -89,6 +89,20 @@ class VariantBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+#: What the service sets as a campaign moves on: shown, never written.
+_CAMPAIGN_STATE = (
+    "status",
+    "variants",
+    "audience_frozen_at",
+    "created_by",
+    "launched_at",
+    "finished_at",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+)
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     """A campaign; writable while draft, then frozen (launch/cancel are actions)."""
 
@@ -109,31 +123,8 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            *CAMPAIGN_SETTINGS,
-            "status",
-            "variants",
-            "audience_frozen_at",
-            "created_by",
-            "launched_at",
-            "finished_at",
-            "cancelled_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "id",
-            "status",
-            "variants",
-            "audience_frozen_at",
-            "created_by",
-            "launched_at",
-            "finished_at",
-            "cancelled_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CAMPAIGN_SETTINGS, *_CAMPAIGN_STATE]
+        read_only_fields = ["id", *_CAMPAIGN_STATE]
 
 
 class OfferCodeSerializer(serializers.ModelSerializer):
